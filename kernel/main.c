@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+/* kernel_main: brings the kernel up in dependency order, then runs the shell
+ * on the console. Each step is one subsystem's init; only this file calls the
+ * init functions of kernel/, blkdev/ and drivers/ (STYLE §1). */
+#include "kernel/arch/arch.h"
+#include "kernel/assert.h"
+#include "kernel/boot_info.h"
+#include "kernel/console/console.h"
+#include "kernel/klog.h"
+#include "kernel/mm/mem.h"
+#include "kernel/pci.h"
+#include "kernel/power.h"
+#include "kernel/sched.h"
+#include "kernel/shell/shell.h"
+#include "kernel/timer.h"
+
+void kernel_main(uint32_t magic, const struct multiboot_info *mbi);
+
+void kernel_main(uint32_t magic, const struct multiboot_info *mbi)
+{
+    /* 1. Serial console first, so that every later step can report. */
+    console_early_init();
+    klog_set_sink(console_log_sink);
+    pr_info("spindle: booting");
+    if (magic != MULTIBOOT_BOOTLOADER_MAGIC)
+        panic("not started by a multiboot loader (magic 0x%08x)", magic);
+    boot_info_parse(mbi);
+    pr_info("spindle: command line '%s', %u module(s)", boot_info.cmdline,
+            boot_info.module_count);
+
+    /* 2. CPU exception and interrupt tables, interrupt controller. */
+    arch_init();
+    /* 3. Physical pages, paging, heap. */
+    mem_init();
+    /* 4. Threads, then the 1 kHz timer that drives preemption and sleeps. */
+    sched_init();
+    timer_init();
+    arch_enable_interrupts();
+    /* 5. Interrupt-driven console input. */
+    console_init();
+    /* 6. Firmware tables (power off) and the PCI bus with its drivers. */
+    power_init();
+    pci_init();
+
+    /* 7. The shell runs in this (main) thread for as long as the kernel lives. */
+    shell_init();
+    console_register_commands();
+    pr_info("spindle: ready");
+    console_shell_run();
+}
