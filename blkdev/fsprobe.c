@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+/* The file-system probe table (see fsprobe.h). Registration happens at init,
+ * before any media is scanned, so the table needs no lock afterwards. */
+#include "blkdev/fsprobe.h"
+#include "kernel/err.h"
+#include "kernel/klog.h"
+#include "kernel/lib/kstring.h"
+
+static struct {
+    const struct fsprobe *probes[FSPROBE_MAX]; /* written at init only */
+    unsigned count;
+} fsprobe_state;
+
+int fsprobe_register(const struct fsprobe *probe)
+{
+    if (fsprobe_state.count == FSPROBE_MAX)
+        return ERR_NOSPC;
+    fsprobe_state.probes[fsprobe_state.count++] = probe;
+    return 0;
+}
+
+void fsprobe_run(const struct part_reader *part, char *name_out, size_t name_len)
+{
+    for (unsigned i = 0; i < fsprobe_state.count; i++) {
+        int rc = fsprobe_state.probes[i]->probe(part, name_out, name_len);
+        if (rc == 0)
+            return;
+        if (rc != ERR_NOENT)
+            pr_warn("fsprobe: %s: %s probe failed (%s)", part->disk_name ? part->disk_name : "?",
+                    fsprobe_state.probes[i]->name, err_name(rc));
+    }
+    kstrlcpy(name_out, "none", name_len);
+}

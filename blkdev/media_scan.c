@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+/* Partition scan and file-system probe of a newly inserted media: the glue
+ * between a struct media and the sector-reader seam of part.h / fsprobe.h. */
+#include "blkdev/disk_priv.h"
+#include "blkdev/fsprobe.h"
+#include "kernel/err.h"
+#include "kernel/klog.h"
+#include "kernel/kmem.h"
+#include "kernel/lib/kstring.h"
+
+/* Context of a reader limited to one partition (or the whole media). */
+struct media_window {
+    struct media *m;
+    lba_t first_lba;
+    lba_t count_sectors;
+};
+
+static int media_window_read(void *ctx, lba_t lba, uint32_t count, void *buf)
+{
+    struct media_window *w = ctx;
+    uint32_t done = 0;
+    if (lba >= w->count_sectors || count > w->count_sectors - lba)
+        return ERR_EOM;
+    int rc = media_read(w->m, w->first_lba + lba, count, buf, &done);
+    if (rc == 0 && done != count)
+        rc = ERR_IO;
+    return rc;
+}
+
+void media_scan_parts(struct media *m)
+{
+    struct media_window whole = { m, 0, m->capacity };
+    struct part_reader r = {
+        .ctx = &whole,
+        .disk_name = m->disk->name,
+        .sector_size = m->sector_size,
+        .capacity_sectors = m->capacity,
+        .read = media_window_read,
+    };
+    struct part_table table;
+
+    /* 1. Partition table. */
+    int rc = part_scan(&r, &table);
+    if (rc) {
+        pr_warn("disk: %s: partition scan failed (%s)", m->disk->name, err_name(rc));
+        return;
+    }
+    if (table.count == 0)
+        goto out_free_table;
+    /* 2. Keep the partitions, each with the name of the file system on it. */
+    m->parts = kzalloc(table.count * sizeof(*m->parts));
+    if (!m->parts) {
+        pr_err("disk: %s: out of memory for %u partitions", m->disk->name, table.count);
+        goto out_free_table;
+    }
+    m->nparts = table.count;
+    for (unsigned i = 0; i < table.count; i++) {
+        struct media_part *mp = &m->parts[i];
+        mp->info = table.parts[i];
+        struct media_window w = { m, mp->info.first_lba, mp->info.count_sectors };
+        struct part_reader pr = r;
+        pr.ctx = &w;
+        pr.capacity_sectors = mp->info.count_sectors;
+        fsprobe_run(&pr, mp->fs, sizeof(mp->fs));
+    }
+out_free_table:
+    part_table_free(&table);
+}
+
+void media_free_parts(struct media *m)
+{
+    kfree(m->parts);
+    m->parts = NULL;
+    m->nparts = 0;
+}

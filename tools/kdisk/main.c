@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+/* kdisk: the kernel's shell, block layer and file systems as a host program.
+ *   kdisk [-d NAME=FILE[:SECTORSIZE]]... [-c "cmd; cmd"] [-v]
+ * Each -d registers an image file as a disk (sector size 512 by default);
+ * then the commands of -c run, or lines are read from standard input. The
+ * exit status is 0 if every command succeeded, 1 otherwise, 2 on bad usage.
+ * Kernel log lines go to stderr (only warnings and errors unless -v). */
+#include "blkdev/disk.h"
+#include "blkdev/disk_cmds.h"
+#include "kernel/klog.h"
+#include "kernel/lib/kstring.h"
+#include "kernel/shell/shell.h"
+#include "tools/kdisk/image_disk.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void kdisk_log_sink(int level, const char *line, size_t len)
+{
+    (void)level;
+    fwrite(line, 1, len, stderr);
+}
+
+static void kdisk_usage(void)
+{
+    fprintf(stderr, "usage: kdisk [-d NAME=FILE[:SECTORSIZE]]... [-c \"cmd; cmd\"] [-v]\n");
+}
+
+/* Parse NAME=FILE[:SECTORSIZE]; the suffix counts only if it is all digits. */
+static int kdisk_add_arg(char *arg)
+{
+    char *eq = strchr(arg, '=');
+    uint64_t ss = 512;
+    if (!eq || eq == arg || !eq[1]) {
+        fprintf(stderr, "kdisk: -d wants NAME=FILE[:SECTORSIZE], got '%s'\n", arg);
+        return -1;
+    }
+    *eq = '\0';
+    char *file = eq + 1;
+    char *colon = strrchr(file, ':');
+    if (colon && colon[1] && kparse_u64(colon + 1, &ss) == 0) {
+        *colon = '\0';
+        if (ss != 512 && ss != 1024 && ss != 2048 && ss != 4096) {
+            fprintf(stderr, "kdisk: sector size must be 512, 1024, 2048 or 4096 (%llu)\n",
+                    (unsigned long long)ss);
+            return -1;
+        }
+    }
+    return image_disk_add(arg, file, (uint32_t)ss) ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *commands = NULL;
+    int failed = 0;
+
+    /* 1. The kernel pieces kdisk carries. */
+    klog_set_sink(kdisk_log_sink);
+    klog_set_console_level(KLOG_WARN);
+    blkdev_init();
+    shell_init();
+    disk_register_commands();
+    /* 2. Options: disks are added in order, commands run afterwards. */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
+            if (kdisk_add_arg(argv[++i]))
+                return 2;
+        } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+            commands = argv[++i];
+        } else if (strcmp(argv[i], "-v") == 0) {
+            klog_set_console_level(KLOG_DEBUG);
+        } else {
+            kdisk_usage();
+            return 2;
+        }
+    }
+    /* 3. Run -c, or every line of standard input. */
+    if (commands) {
+        failed = shell_execute(commands);
+    } else {
+        char line[SHELL_LINE_MAX];
+        while (fgets(line, sizeof(line), stdin)) {
+            line[strcspn(line, "\r\n")] = '\0';
+            failed += shell_execute(line);
+        }
+    }
+    fflush(stdout);
+    return failed ? 1 : 0;
+}
