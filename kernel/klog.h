@@ -23,7 +23,9 @@ enum klog_level {
 
 /* Size of the log ring; the oldest lines are overwritten. */
 #define KLOG_RING_BYTES (64 * 1024)
-/* Longest single message; longer ones are truncated. */
+/* Longest message text in bytes (without the "[    1.234] " prefix and the
+ * '\n'); longer messages keep their first KLOG_LINE_MAX bytes. Trailing
+ * newlines of a message are dropped; each stored line ends in one '\n'. */
 #define KLOG_LINE_MAX 256
 
 /* Log one message (no trailing newline needed). Context: any, including IRQ.
@@ -46,10 +48,13 @@ int klog_console_level(void);
 
 /* Copy log text starting at *cursor (0 = oldest kept) into buf; returns bytes
  * copied and advances *cursor. Returns 0 at the end. Lines that were already
- * overwritten are skipped. */
+ * overwritten are skipped: a cursor behind the ring restarts at the start of
+ * the oldest line still kept, so text never begins mid-line. A short buffer
+ * may end mid-line; the next call continues there. */
 size_t klog_read(uint64_t *cursor, char *buf, size_t len);
 
-/* Drop everything in the ring (tests). */
+/* Drop everything in the ring (tests); readers at any cursor then see only
+ * lines logged after the call. */
 void klog_clear(void);
 
 /* True if a line containing `needle` is in the ring (tests and selftests). */

@@ -63,7 +63,9 @@ static void out_number(struct out *o, uint64_t v, bool negative, unsigned base, 
         tmp[n++] = digits[v % base];
         v /= base;
     }
-    /* 2. Sign and radix prefix. */
+    /* 2. Sign and radix prefix. '#' with octal only guarantees a leading
+     *    zero, which precision padding may already provide (C11 7.21.6.1). */
+    int zeros = prec > n ? prec - n : 0;
     if (negative)
         sign = '-';
     else if (flags & F_PLUS)
@@ -73,12 +75,11 @@ static void out_number(struct out *o, uint64_t v, bool negative, unsigned base, 
     if ((flags & F_ALT) && base == 16 && n > 0 && !(n == 1 && tmp[0] == '0')) {
         prefix = upper ? "0X" : "0x";
         prefix_len = 2;
-    } else if ((flags & F_ALT) && base == 8 && (n == 0 || tmp[n - 1] != '0')) {
+    } else if ((flags & F_ALT) && base == 8 && zeros == 0 && (n == 0 || tmp[n - 1] != '0')) {
         prefix = "0";
         prefix_len = 1;
     }
     /* 3. Padding: zeros go between prefix and digits, spaces outside. */
-    int zeros = prec > n ? prec - n : 0;
     int body = n + zeros + prefix_len + (sign ? 1 : 0);
     if ((flags & F_ZERO) && !(flags & F_LEFT) && prec < 0 && width > body) {
         zeros += width - body;

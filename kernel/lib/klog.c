@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: MIT
 /* Kernel log ring (see klog.h). Lines are stored whole, each ending in '\n',
  * in a byte ring addressed by an ever-growing 64-bit offset, so a reader's
- * cursor stays meaningful while the writer wraps around. */
+ * cursor stays meaningful while the writer wraps around. The writer evicts
+ * whole lines: `tail` always sits at the start of the oldest kept line. */
 #include "kernel/klog.h"
 #include "kernel/lib/format.h"
 #include "kernel/lib/kstring.h"
 #include "kernel/sync.h"
 #include "kernel/time.h"
 
+/* Longest timestamp prefix: "[4294967295.999] " is 17 bytes, plus the NUL. */
+#define KLOG_PREFIX_MAX 18
+
 static struct {
     struct spinlock lock;     /* protects everything below */
     bool ready;               /* lock initialised */
     char ring[KLOG_RING_BYTES];
     uint64_t head;            /* offset one past the newest byte */
+    uint64_t tail;            /* offset of the oldest kept line; head - tail <= ring size */
     klog_sink_fn sink;        /* console output, may be NULL */
     int console_level;        /* lines with level <= this reach the sink */
 } klog_state = { .console_level = KLOG_INFO };
@@ -26,28 +31,30 @@ static void klog_ensure_ready(void)
     }
 }
 
-static uint64_t klog_oldest_locked(void)
-{
-    return klog_state.head > KLOG_RING_BYTES ? klog_state.head - KLOG_RING_BYTES : 0;
-}
-
 void vprintk(int level, const char *fmt, va_list ap)
 {
-    char line[KLOG_LINE_MAX + 24];
+    char line[KLOG_PREFIX_MAX + KLOG_LINE_MAX + 1]; /* prefix, text, '\n' (or NUL) */
     uint64_t now = time_ms();
 
-    /* 1. Timestamp prefix, then the message, truncated to fit. */
-    int n = ksnprintf(line, sizeof(line), "[%5u.%03u] ", (unsigned)(now / 1000),
+    /* 1. Timestamp prefix, then the message text cut to KLOG_LINE_MAX bytes. */
+    int n = ksnprintf(line, KLOG_PREFIX_MAX, "[%5u.%03u] ", (unsigned)(now / 1000),
                       (unsigned)(now % 1000));
-    int m = kvsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-    size_t len = (size_t)n + (m < 0 ? 0 : MIN((size_t)m, sizeof(line) - (size_t)n - 2));
+    int m = kvsnprintf(line + n, KLOG_LINE_MAX + 1, fmt, ap);
+    size_t len = (size_t)n + (m < 0 ? 0 : MIN((size_t)m, (size_t)KLOG_LINE_MAX));
     while (len > (size_t)n && line[len - 1] == '\n')
         len--;
     line[len++] = '\n';
 
-    /* 2. Append to the ring and hand the line to the console sink. */
+    /* 2. Evict the oldest whole lines until the new one fits; every stored
+     *    line ends in '\n', so each inner walk stops before head. */
     klog_ensure_ready();
     spin_lock(&klog_state.lock);
+    while (klog_state.head + len - klog_state.tail > KLOG_RING_BYTES) {
+        while (klog_state.ring[klog_state.tail % KLOG_RING_BYTES] != '\n')
+            klog_state.tail++;
+        klog_state.tail++;
+    }
+    /* 3. Append to the ring and hand the line to the console sink. */
     for (size_t i = 0; i < len; i++)
         klog_state.ring[(klog_state.head + i) % KLOG_RING_BYTES] = line[i];
     klog_state.head += len;
@@ -88,19 +95,10 @@ size_t klog_read(uint64_t *cursor, char *buf, size_t len)
 
     klog_ensure_ready();
     spin_lock(&klog_state.lock);
-    /* 1. A cursor that fell behind the ring restarts at the oldest whole line. */
-    uint64_t oldest = klog_oldest_locked();
-    if (*cursor < oldest) {
-        *cursor = oldest;
-        if (oldest > 0) {
-            /* The first kept byte may be mid-line: skip past its newline. */
-            while (*cursor < klog_state.head &&
-                   klog_state.ring[*cursor % KLOG_RING_BYTES] != '\n')
-                (*cursor)++;
-            if (*cursor < klog_state.head)
-                (*cursor)++;
-        }
-    }
+    /* 1. A cursor that fell behind the ring (or before klog_clear) restarts
+     *    at the oldest whole line. */
+    if (*cursor < klog_state.tail)
+        *cursor = klog_state.tail;
     /* 2. Copy what is there. */
     while (copied < len && *cursor < klog_state.head) {
         buf[copied++] = klog_state.ring[*cursor % KLOG_RING_BYTES];
@@ -114,7 +112,7 @@ void klog_clear(void)
 {
     klog_ensure_ready();
     spin_lock(&klog_state.lock);
-    klog_state.head = 0;
+    klog_state.tail = klog_state.head; /* offsets keep growing: old cursors stay valid */
     spin_unlock(&klog_state.lock);
 }
 

@@ -42,8 +42,9 @@ static inline bool ch_is_xdigit(int c)
 static inline int ch_lower(int c) { return ch_is_upper(c) ? c + 32 : c; }
 static inline int ch_upper(int c) { return ch_is_lower(c) ? c - 32 : c; }
 
-/* Parse an unsigned decimal or 0x-hex number that must fill the whole string.
- * Returns 0 or ERR_INVAL (empty, junk, or overflow). */
+/* Parse an unsigned decimal or 0x-hex number that must fill the whole string
+ * (no sign, no blanks; "0x" alone is junk). Returns 0 or ERR_INVAL (NULL,
+ * empty, junk, or a value above UINT64_MAX); *out is written only on success. */
 int kparse_u64(const char *s, uint64_t *out);
 
 #endif

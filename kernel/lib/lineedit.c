@@ -21,6 +21,18 @@ static void le_erase_chars(struct lineedit *le, size_t count)
         le_echo(le, "\b \b", 3);
 }
 
+/* Characters (terminal columns) in the line: UTF-8 continuation bytes do
+ * not take a column of their own. */
+static size_t le_columns(const struct lineedit *le)
+{
+    size_t cols = 0;
+    for (size_t i = 0; i < le->len; i++) {
+        if (((unsigned char)le->buf[i] & 0xC0) != 0x80)
+            cols++;
+    }
+    return cols;
+}
+
 void lineedit_init(struct lineedit *le, lineedit_echo_fn echo, void *ctx)
 {
     memset(le, 0, sizeof(*le));
@@ -55,7 +67,7 @@ static void le_history_add(struct lineedit *le)
 /* Replace the visible line with history entry `pos` (0 = empty new line). */
 static void le_history_show(struct lineedit *le, unsigned pos)
 {
-    le_erase_chars(le, le->len);
+    le_erase_chars(le, le_columns(le));
     if (pos == 0) {
         le->len = 0;
     } else {
@@ -70,7 +82,7 @@ static void le_history_show(struct lineedit *le, unsigned pos)
 static enum lineedit_status le_escape(struct lineedit *le, char c)
 {
     if (le->esc == 1) {
-        le->esc = (c == '[') ? 2 : 0;
+        le->esc = (c == '[' || c == 'O') ? 2 : 0; /* CSI, or SS3 in application mode */
         return LINEEDIT_MORE;
     }
     /* esc == 2: the final byte of ESC [ x; digits/semicolons continue it. */
@@ -92,8 +104,11 @@ enum lineedit_status lineedit_feed(struct lineedit *le, char c)
         if (c == '\n')
             return LINEEDIT_MORE;
     }
-    if (le->esc)
+    /* A control byte ends an escape sequence and then acts as itself, so a
+     * stray ESC cannot swallow Enter or Ctrl-C. */
+    if (le->esc && (unsigned char)c >= ' ')
         return le_escape(le, c);
+    le->esc = 0;
     /* 2. Line ends and control keys. */
     switch (c) {
     case '\r':
@@ -119,7 +134,7 @@ enum lineedit_status lineedit_feed(struct lineedit *le, char c)
         }
         return LINEEDIT_MORE;
     case KEY_CTRL_U:
-        le_erase_chars(le, le->len);
+        le_erase_chars(le, le_columns(le));
         le->len = 0;
         le->buf[0] = '\0';
         return LINEEDIT_MORE;

@@ -38,6 +38,11 @@ int shell_register(const struct shell_cmd *cmds, size_t count)
     for (size_t i = 0; i < count; i++) {
         if (shell_find(cmds[i].name))
             return ERR_EXIST;
+        /* A repeat inside the table itself would be unreachable. */
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(cmds[j].name, cmds[i].name) == 0)
+                return ERR_EXIST;
+        }
     }
     shell_state.tables[shell_state.ntables].cmds = cmds;
     shell_state.tables[shell_state.ntables].count = count;

@@ -27,7 +27,9 @@ struct shell_cmd {
 };
 
 /* Register a table of `count` commands; the table must stay valid forever.
- * Returns 0, ERR_NOSPC (too many tables) or ERR_EXIST (a name is taken). */
+ * Returns 0, ERR_NOSPC (too many tables) or ERR_EXIST (a name is already
+ * registered, or appears twice in the table); on error nothing is added.
+ * Context: init time, before commands run (no locking). */
 int shell_register(const struct shell_cmd *cmds, size_t count);
 
 /* Split `line` into words in place. Returns the word count (>= 0), or
