@@ -39,8 +39,15 @@ KOBJ := $(KERNEL_C:%.c=$(BUILD)/k/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/k/%.asm.o)
 
 MOD_ASM := $(shell find drivers -name '*.mod.asm' 2>/dev/null | sort)
 MOD_C := $(shell find drivers -name '*.mod.c' 2>/dev/null | sort)
+# Test kernel only: malformed modules the loader must reject (tests/modules/),
+# plus two generated ones: a good module cut in half and a file that is not ELF.
+MOD_GEN :=
+ifeq ($(KTEST),1)
+MOD_ASM += $(shell find tests/modules -name '*.mod.asm' 2>/dev/null | sort)
+MOD_GEN := $(BUILD)/modules/bad_truncated.o $(BUILD)/modules/bad_not_elf.o
+endif
 MODULES := $(foreach f,$(MOD_ASM),$(BUILD)/modules/$(notdir $(f:.mod.asm=.o))) \
-           $(foreach f,$(MOD_C),$(BUILD)/modules/$(notdir $(f:.mod.c=.o)))
+           $(foreach f,$(MOD_C),$(BUILD)/modules/$(notdir $(f:.mod.c=.o))) $(MOD_GEN)
 
 ISO := $(BUILD)/spindle.iso
 
@@ -96,6 +103,15 @@ $(BUILD)/modules/$(notdir $(1:.mod.c=.o)): $(1)
 endef
 $(foreach f,$(MOD_ASM),$(eval $(call module_asm_rule,$(f))))
 $(foreach f,$(MOD_C),$(eval $(call module_c_rule,$(f))))
+ifeq ($(KTEST),1)
+$(BUILD)/modules/bad_truncated.o: $(BUILD)/modules/ramdisk_asm.o
+	@echo "  GEN     $@"
+	$(Q)head -c $$(( $$(stat -c %s $<) / 2 )) $< > $@
+$(BUILD)/modules/bad_not_elf.o:
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)printf 'Spindle test module: plain text, not an ELF object at all.\n' > $@
+endif
 
 $(ISO): $(BUILD)/kernel.elf $(MODULES) boot/grub.cfg.in tools/mkiso.sh
 	@echo "  ISO     $@"

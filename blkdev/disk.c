@@ -14,7 +14,8 @@
  * operation holds another. Removal makes it unreachable at once: disk->media
  * is cleared, and I/O through a removed media fails with ERR_NOMEDIA. When
  * its count reaches zero the driver's `closemedia` runs, exactly once.
- * Until then the disk remembers it as `closing`; an insertion announced
+ * Until then the disk remembers it as `closing` (so does a media dropped
+ * because the disk changed while it was being inserted); an insertion announced
  * while a media is closing is a driver error (the contract forbids it): it is
  * logged and deferred until closemedia has run, never followed into a state
  * with two media.
@@ -30,6 +31,7 @@
 #include "kernel/klog.h"
 #include "kernel/kmem.h"
 #include "kernel/lib/kstring.h"
+#include "kernel/lib/ksym.h"
 #include "kernel/sync.h"
 
 static struct {
@@ -136,12 +138,21 @@ void disk_violation(struct disk *d, const char *what)
 
 /* ---- registry ----------------------------------------------------------------------------- */
 
+/* What driver modules may link against, besides the kernel's own exports. */
+static const struct ksym blkdev_ksyms[] = {
+    KSYM_ENTRY(DiskAdd),
+    KSYM_ENTRY(DiskDel),
+    KSYM_ENTRY(DiskMediaChanged),
+};
+
 void blkdev_init(void)
 {
     if (blk_state.ready)
         return;
     mutex_init(&blk_state.lock, "blk");
     blk_state.ready = true;
+    if (ksym_register(blkdev_ksyms, ARRAY_SIZE(blkdev_ksyms)))
+        pr_err("blkdev: cannot export DiskAdd/DiskDel/DiskMediaChanged to modules");
 }
 
 static bool disk_name_is_valid(const char *name, size_t *len_out)
@@ -325,8 +336,13 @@ static void media_release(struct media *m)
 {
     struct disk *d = m->disk;
 
-    /* 1. The driver hears that the kernel is done with this media. */
+    /* 1. The driver hears that the kernel is done with this media. From the
+     *    call on it may announce a new one (contract); that insertion waits
+     *    for step 2. */
     pr_info("disk: %s: media closed", d->name);
+    mutex_lock(&blk_state.lock);
+    m->closemedia_called = true;
+    mutex_unlock(&blk_state.lock);
     d->ops.closemedia(d->userdata);
     /* 2. Forget it; pick up an insertion that arrived in the meantime. */
     mutex_lock(&blk_state.lock);
@@ -383,6 +399,9 @@ static void disk_insert_media(struct disk *d)
     mutex_lock(&blk_state.lock);
     unsigned seq = d->change_seq;
     bool busy = d->media != NULL || d->closing != NULL || d->deleted;
+    /* A media still closing blocks this insertion: do it after closemedia. */
+    if (!d->media && d->closing && !d->deleted)
+        d->insert_pending = true;
     mutex_unlock(&blk_state.lock);
     if (busy)
         goto out_unlock;
@@ -409,10 +428,15 @@ static void disk_insert_media(struct disk *d)
     /* 4. Publish, unless the disk changed meanwhile. */
     mutex_lock(&blk_state.lock);
     bool stale = d->change_seq != seq || d->deleted;
-    if (!stale)
+    if (!stale) {
         d->media = m;
-    else
+    } else {
+        /* The driver did hand this media out: it is closing until its
+         * closemedia, so no other insertion may query before that. */
         m->removed = true;
+        if (!d->closing)
+            d->closing = m;
+    }
     mutex_unlock(&blk_state.lock);
     if (stale) {
         pr_warn("disk: %s: media changed during insertion, dropped", d->name);
@@ -439,15 +463,18 @@ void disk_media_changed(struct disk *d, bool present)
         return;
     }
     d->change_seq++;
-    bool was_closing = d->closing != NULL;
+    bool was_closing = d->closing != NULL && !d->closing->closemedia_called;
     /* 2. Whatever media there was is gone now (a change is removal + insertion). */
     release = disk_detach_media_locked(d);
     /* 3. An insertion while the old media is still in use waits for its
      *    closemedia; if the driver had already removed that media, announcing a
-     *    new one now breaks the contract (it must wait for closemedia). */
+     *    new one before closemedia was called breaks the contract. (Once the
+     *    call has started it is allowed, and just waits for it to finish.) */
     bool defer = present && d->closing && d->closing != release;
     if (defer)
         d->insert_pending = true;
+    else if (!present)
+        d->insert_pending = false; /* removal cancels an insertion still waiting */
     disk_get_locked(d);
     mutex_unlock(&blk_state.lock);
     if (release)

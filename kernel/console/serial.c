@@ -19,7 +19,9 @@
 #define UART_IER_RX 0x01   /* received data available */
 #define UART_LCR_8N1 0x03
 #define UART_LCR_DLAB 0x80
-#define UART_FCR_ENABLE 0xC7 /* enable + clear both FIFOs, 14-byte trigger */
+/* Enable FIFOs, clear only the transmit FIFO (bytes typed before the kernel
+ * started stay readable), 14-byte receive trigger. */
+#define UART_FCR_ENABLE 0xC5
 #define UART_MCR_DTR_RTS_OUT2 0x0B /* OUT2 gates the IRQ line on PCs */
 #define UART_MCR_LOOP 0x10
 #define UART_LSR_DR 0x01   /* data ready */
@@ -50,10 +52,17 @@ bool serial_init(void)
     outb(COM1_BASE + UART_IER, UART_DIVISOR_115200 >> 8);
     outb(COM1_BASE + UART_LCR, UART_LCR_8N1);
     outb(COM1_BASE + UART_FCR, UART_FCR_ENABLE);
-    /* 2. Loopback test: a missing UART reads back 0xFF or garbage. */
-    outb(COM1_BASE + UART_MCR, UART_MCR_LOOP | 0x0F);
-    outb(COM1_BASE + UART_DATA, 0xA5);
-    serial_state.present = inb(COM1_BASE + UART_DATA) == 0xA5;
+    /* 2. Is there a UART? A byte already waiting (typed before we started)
+     *    proves it, and the loopback test would overwrite that byte; else
+     *    loop a byte back: a missing UART reads back 0xFF or garbage. */
+    uint8_t lsr = inb(COM1_BASE + UART_LSR);
+    if (lsr != 0xFF && (lsr & UART_LSR_DR)) {
+        serial_state.present = true;
+    } else {
+        outb(COM1_BASE + UART_MCR, UART_MCR_LOOP | 0x0F);
+        outb(COM1_BASE + UART_DATA, 0xA5);
+        serial_state.present = inb(COM1_BASE + UART_DATA) == 0xA5;
+    }
     /* 3. Normal operation with OUT2 set so the IRQ can reach the PIC. */
     outb(COM1_BASE + UART_MCR, UART_MCR_DTR_RTS_OUT2);
     return serial_state.present;
