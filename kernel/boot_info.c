@@ -61,3 +61,19 @@ bool boot_cmdline_get(const char *key, char *out, size_t out_len)
     }
     return false;
 }
+
+const char *boot_module_word(const struct boot_module *m, const char *prefix)
+{
+    size_t plen = strlen(prefix);
+    const char *p = m->name;
+
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        if (strncmp(p, prefix, plen) == 0)
+            return p;
+        while (*p && *p != ' ')
+            p++;
+    }
+    return NULL;
+}

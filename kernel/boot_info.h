@@ -34,4 +34,9 @@ void boot_info_parse(const struct multiboot_info *mbi);
  * true if the key is present (a bare "key" gives ""). */
 bool boot_cmdline_get(const char *key, char *out, size_t out_len);
 
+/* The first word of module m's string that starts with `prefix`, or NULL.
+ * (GRUB passes only the module's arguments; QEMU's -initrd passes
+ * "path args"; so callers look for their word anywhere.) */
+const char *boot_module_word(const struct boot_module *m, const char *prefix);
+
 #endif

@@ -2,12 +2,18 @@
 /* kernel_main: brings the kernel up in dependency order, then runs the shell
  * on the console. Each step is one subsystem's init; only this file calls the
  * init functions of kernel/, blkdev/ and drivers/ (STYLE §1). */
+#include "blkdev/disk.h"
+#include "blkdev/disk_cmds.h"
+#include "drivers/ramdisk/bootdisk.h"
+#include "drivers/ramdisk/ramdisk.h"
 #include "kernel/arch/arch.h"
 #include "kernel/assert.h"
 #include "kernel/boot_info.h"
 #include "kernel/console/console.h"
 #include "kernel/klog.h"
 #include "kernel/mm/mem.h"
+#include "kernel/mm/paging.h"
+#include "kernel/module.h"
 #include "kernel/pci.h"
 #include "kernel/power.h"
 #include "kernel/sched.h"
@@ -40,11 +46,24 @@ void kernel_main(uint32_t magic, const struct multiboot_info *mbi)
     console_init();
     /* 6. Firmware tables (power off) and the PCI bus with its drivers. */
     power_init();
+    vm_guard_null_page(); /* after ACPI discovery, which reads the BIOS data area */
     pci_init();
 
-    /* 7. The shell runs in this (main) thread for as long as the kernel lives. */
+    /* 7. Shell command tables of the core. */
     shell_init();
     console_register_commands();
+    mem_register_commands();
+
+    /* 8. Block layer, built-in drivers, then driver modules (last: they link
+     *    against every export registered above). */
+    blkdev_init();
+    disk_register_commands();
+    module_register_commands();
+    ramdisk_init();
+    bootdisk_init();
+    module_load_all();
+
+    /* 9. The shell runs in this (main) thread for as long as the kernel lives. */
     pr_info("spindle: ready");
     console_shell_run();
 }

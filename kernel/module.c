@@ -177,6 +177,9 @@ void module_load_all(void)
      * the outcome is published afterwards. */
     for (unsigned i = 0; i < boot_info.module_count && i < MODULE_MAX; i++) {
         struct module m = { .image = NULL };
+        /* Disk images ("disk:NAME") are data for drivers/ramdisk/bootdisk.c. */
+        if (boot_module_word(&boot_info.modules[i], "disk:"))
+            continue;
         module_name_from_boot(&boot_info.modules[i], i, m.name, sizeof(m.name));
         module_load_one(&m, &boot_info.modules[i]);
         mutex_lock(&module_state.lock);

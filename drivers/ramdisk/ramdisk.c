@@ -8,6 +8,7 @@
  * blkdev/disk.inc). The sector data needs no lock, as with real hardware:
  * ordering requests for the same sectors is the caller's business. */
 #include "drivers/ramdisk/ramdisk.h"
+#include "drivers/ramdisk/memclip.h"
 #include "blkdev/diskfunc.h"
 #include "kernel/err.h"
 #include "kernel/klog.h"
@@ -70,30 +71,12 @@ static int STDCALL ramdisk_querymedia(void *userdata, DISKMEDIAINFO *info)
     return DISK_STATUS_OK;
 }
 
-/* Clip a request to the disk. Returns DISK_STATUS_OK with *count sectors to
- * move (== requested), DISK_STATUS_END_OF_MEDIA with the part that fits, or
- * DISK_STATUS_INVALID_CALL (negative start or count; nothing to move). */
-static int ramdisk_clip(const struct ramdisk *rd, int64_t start, int requested,
-                        uint32_t *count)
-{
-    *count = 0;
-    if (start < 0 || requested < 0)
-        return DISK_STATUS_INVALID_CALL;
-    if (requested == 0)
-        return DISK_STATUS_OK;
-    if ((uint64_t)start >= rd->sectors)
-        return DISK_STATUS_END_OF_MEDIA;
-    uint64_t room = rd->sectors - (uint64_t)start;
-    *count = (uint32_t)MIN((uint64_t)requested, room);
-    return *count < (uint32_t)requested ? DISK_STATUS_END_OF_MEDIA : DISK_STATUS_OK;
-}
-
 static int STDCALL ramdisk_read(void *userdata, void *buffer, int64_t startsector,
                                 int *numsectors)
 {
     struct ramdisk *rd = userdata;
     uint32_t count;
-    int status = ramdisk_clip(rd, startsector, *numsectors, &count);
+    int status = memclip(rd->sectors, startsector, *numsectors, &count);
 
     if (count)
         memcpy(buffer, rd->data + (uint64_t)startsector * RAMDISK_SECTOR_BYTES,
@@ -107,7 +90,7 @@ static int STDCALL ramdisk_write(void *userdata, const void *buffer, int64_t sta
 {
     struct ramdisk *rd = userdata;
     uint32_t count;
-    int status = ramdisk_clip(rd, startsector, *numsectors, &count);
+    int status = memclip(rd->sectors, startsector, *numsectors, &count);
 
     if (count)
         memcpy(rd->data + (uint64_t)startsector * RAMDISK_SECTOR_BYTES, buffer,
