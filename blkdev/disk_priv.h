@@ -34,6 +34,7 @@ struct media {
     struct disk *disk;        /* holds a reference on it; constant */
     unsigned refs;            /* blk lock */
     bool removed;             /* set once, under blk lock; read without it by I/O */
+    bool closemedia_called;   /* closemedia has started (may still run); blk lock */
     bool readonly;            /* constant after insertion */
     uint32_t sector_size;     /* bytes; validated; constant */
     lba_t capacity;           /* sectors; validated; constant */
