@@ -53,6 +53,7 @@ void kernel_main(uint32_t magic, const struct multiboot_info *mbi)
     shell_init();
     console_register_commands();
     mem_register_commands();
+    sched_register_commands(); /* threads, irqs, selftest; crash in test kernels */
 
     /* 8. Block layer, built-in drivers, then driver modules (last: they link
      *    against every export registered above). */
