@@ -54,6 +54,8 @@ void kernel_main(uint32_t magic, const struct multiboot_info *mbi)
     console_register_commands();
     mem_register_commands();
     sched_register_commands(); /* threads, irqs, selftest; crash in test kernels */
+    pci_register_commands();
+    power_register_commands();
 
     /* 8. Block layer, built-in drivers, then driver modules (last: they link
      *    against every export registered above). */
