@@ -15,7 +15,7 @@
 struct boot_module {
     uint32_t start_phys; /* first byte */
     uint32_t end_phys;   /* one past the last byte */
-    char name[64];       /* the module's command line, e.g. "ramdisk_asm" */
+    char name[BOOT_CMDLINE_MAX]; /* the module's command line, e.g. "ramdisk_asm" */
 };
 
 struct boot_info {
