@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: MIT
+"""Disk images for QEMU scenarios, made by the real tools (truncate, sfdisk,
+sgdisk, mkfs.fat, mtools), deterministically: fixed disk ids, volume ids,
+`mkfs.fat --invariant` and fixed file times, so the same call gives the same
+bytes. No loop devices and no root needed: the filesystem is written at the
+partition's offset inside the image file (mkfs.fat --offset, mtools img@@off).
+
+    img = make_fat_disk(tmp / "hd.img", size_mib=64, fat=32,
+                        files={"HELLO.TXT": b"hello\\n"}, table="mbr")
+    # img.path, img.part_start_lba, img.part_sectors
+
+Corrupt variants: patch named fields of the result (see patch_bytes).
+"""
+
+import os
+import subprocess
+import tempfile
+
+SECTOR = 512
+# A fixed time for every file copied in (2024-01-01 00:00:00 UTC).
+FILE_EPOCH = 1704067200
+DISK_ID = "0x5350494e"                              # "SPIN"
+GPT_DISK_GUID = "5350494E-444C-4500-8000-000000000001"
+VOLUME_ID = "53504e44"
+MTYPE = {(12, "mbr"): "1", (16, "mbr"): "e", (32, "mbr"): "c"}
+
+
+class ToolError(Exception):
+    """An image tool failed; the message holds its command and stderr."""
+
+
+def run_tool(argv, stdin=None, env=None):
+    """Run a host tool; raise ToolError with its output when it fails."""
+    e = dict(os.environ)
+    e["MTOOLS_SKIP_CHECK"] = "1"
+    e["LC_ALL"] = "C"
+    e["SOURCE_DATE_EPOCH"] = str(FILE_EPOCH)   # mtools: times of new directories
+    if env:
+        e.update(env)
+    p = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       env=e)
+    if p.returncode != 0:
+        raise ToolError("%s failed (%d): %s" % (" ".join(argv), p.returncode,
+                                                p.stderr.decode(errors="replace").strip()))
+    return p.stdout.decode(errors="replace")
+
+
+class DiskImage:
+    def __init__(self, path, size_bytes, part_start_lba, part_sectors):
+        self.path = str(path)
+        self.size_bytes = size_bytes
+        self.part_start_lba = part_start_lba   # 0 when the FS fills the disk
+        self.part_sectors = part_sectors
+
+    @property
+    def mtools_target(self):
+        """The "-i" argument for mtools: image@@byte_offset."""
+        return "%s@@%d" % (self.path, self.part_start_lba * SECTOR)
+
+    def qemu_drive(self, interface="ide", index=None, extra=""):
+        """A -drive argument value for this raw image."""
+        s = "file=%s,format=raw,if=%s" % (self.path, interface)
+        if index is not None:
+            s += ",index=%d" % index
+        return s + ("," + extra if extra else "")
+
+
+def _write_files(img, files):
+    """Copy {dos_path: bytes} into the FS; directories are created as needed."""
+    with tempfile.TemporaryDirectory(prefix="spimg-") as td:
+        made_dirs = set()
+        for i, (name, data) in enumerate(sorted(files.items())):
+            parts = name.strip("/").split("/")
+            for k in range(1, len(parts)):
+                d = "/".join(parts[:k])
+                if d not in made_dirs:
+                    run_tool(["mmd", "-i", img.mtools_target, "::/" + d])
+                    made_dirs.add(d)
+            src = os.path.join(td, "f%d" % i)
+            with open(src, "wb") as f:
+                f.write(data if isinstance(data, bytes) else data.encode())
+            os.utime(src, (FILE_EPOCH, FILE_EPOCH))
+            run_tool(["mcopy", "-m", "-o", "-i", img.mtools_target, src, "::/" + "/".join(parts)])
+
+
+def make_fat_disk(path, size_mib=64, fat=32, files=None, table="mbr", label="SPINDLE",
+                  start_lba=2048, sectors_per_cluster=None):
+    """Create (overwrite) a raw disk image holding one FAT file system.
+
+    table: "mbr" (sfdisk, one partition from start_lba to the end, type per
+    FAT size), "gpt" (sgdisk, Microsoft basic data), or None (FS fills the
+    whole image, "superfloppy"). fat: 12, 16 or 32. files: {path: bytes}.
+    Returns a DiskImage.
+    """
+    path = str(path)
+    size_bytes = size_mib * 1024 * 1024
+    total = size_bytes // SECTOR
+    # 1. A sparse file of the right size.
+    with open(path, "wb") as f:
+        f.truncate(size_bytes)
+    # 2. The partition table.
+    if table == "mbr":
+        script = "label: dos\nlabel-id: %s\nstart=%d, type=%s\n" % (
+            DISK_ID, start_lba, MTYPE[(fat, "mbr")])
+        run_tool(["sfdisk", "-q", path], stdin=script.encode())
+        part_start, part_len = start_lba, total - start_lba
+    elif table == "gpt":
+        # The backup GPT takes the last 33 sectors.
+        end = total - 34
+        run_tool(["sgdisk", "-U", GPT_DISK_GUID, "-n", "1:%d:%d" % (start_lba, end),
+                  "-t", "1:0700", "-u", "1:5350494E-444C-4500-8000-000000000002",
+                  "-c", "1:spindle", path])
+        part_start, part_len = start_lba, end - start_lba + 1
+    elif table is None:
+        part_start, part_len = 0, total
+    else:
+        raise ValueError("table must be 'mbr', 'gpt' or None")
+    # 3. The file system, written at the partition offset (blocks are 1 KiB).
+    argv = ["mkfs.fat", "-F", str(fat), "--invariant", "-i", VOLUME_ID, "-n", label,
+            "-h", str(part_start)]
+    if sectors_per_cluster:
+        argv += ["-s", str(sectors_per_cluster)]
+    elif fat == 32 and part_len < 1024 * 1024:
+        argv += ["-s", "1"]   # keep >= 65525 clusters on small FAT32 volumes
+    if part_start:
+        argv += ["--offset", str(part_start)]
+    argv += [path, str(part_len // 2)]
+    run_tool(argv)
+    img = DiskImage(path, size_bytes, part_start, part_len)
+    # 4. The files.
+    if files:
+        _write_files(img, files)
+    return img
+
+
+def make_blank_disk(path, size_mib):
+    """A zero-filled (sparse) raw image with no partition table."""
+    with open(str(path), "wb") as f:
+        f.truncate(size_mib * 1024 * 1024)
+    return DiskImage(path, size_mib * 1024 * 1024, 0, size_mib * 2048)
+
+
+def patch_bytes(path, offset, data):
+    """Overwrite bytes at an absolute offset (for corrupt variants)."""
+    with open(str(path), "r+b") as f:
+        f.seek(offset)
+        f.write(data)
