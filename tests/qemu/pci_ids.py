@@ -63,3 +63,15 @@ def expected_pci_ids(args):
         if d in DEVICE_IDS:
             out.setdefault(DEVICE_IDS[d], "-device " + d)
     return out
+
+
+def check_lspci(vm, machine):
+    """Run `lspci` and assert that every id expected for `machine` is listed."""
+    lines = vm.cmd("lspci", timeout=30)
+    text = "\n".join(lines).lower()
+    errors = [ln for ln in lines if ln.startswith("error:")]
+    assert not errors, "lspci failed: %s" % errors[0]
+    missing = ["%s (%s)" % (vid, why) for vid, why in sorted(expected_pci_ids(machine).items())
+               if vid not in text]
+    assert not missing, "lspci lacks %s; it printed %d lines: %s" % (
+        ", ".join(missing), len(lines), " | ".join(lines[:20]))
