@@ -107,7 +107,7 @@ ifeq ($(KTEST),1)
 $(BUILD)/modules/bad_truncated.o: $(BUILD)/modules/ramdisk_asm.o
 	@echo "  GEN     $@"
 	$(Q)head -c $$(( $$(stat -c %s $<) / 2 )) $< > $@
-$(BUILD)/modules/bad_not_elf.o:
+$(BUILD)/modules/bad_not_elf.o: Makefile
 	@mkdir -p $(dir $@)
 	@echo "  GEN     $@"
 	$(Q)printf 'Spindle test module: plain text, not an ELF object at all.\n' > $@
@@ -163,6 +163,7 @@ debug: deps
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory tsan-build
 	$(Q)$(MAKE) --no-print-directory BUILD=build/test KTEST=1 iso
 	$(Q)python3 tests/run_all.py
 
@@ -181,3 +182,30 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# ---- ThreadSanitizer build of the cache concurrency tests (issue #4) -------------------------
+# `make tsan`: the hosted set again with -fsanitize=thread in its own tree, then the tests.
+TSANB := build/host-tsan
+TSAN_CFLAGS := $(filter-out -fsanitize=% -fno-sanitize-recover=%,$(HCFLAGS)) -fsanitize=thread
+TSAN_TESTS := test_cache_concurrency
+TSAN_OBJ := $(HOSTED_C:%.c=$(TSANB)/o/%.o)
+TSAN_BIN := $(TSAN_TESTS:%=$(TSANB)/tests/%)
+
+.PHONY: tsan tsan-build
+tsan-build: $(TSAN_BIN)
+tsan: $(TSAN_BIN)
+	$(Q)for t in $(TSAN_BIN); do echo "  TSAN    $$t"; \
+	    TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp" $$t || exit 1; done
+
+$(TSANB)/o/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  TSANCC  $<"
+	$(Q)$(CC_H) $(TSAN_CFLAGS) -c $< -o $@
+
+$(TSANB)/libspindle.a: $(TSAN_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $(TSAN_OBJ)
+
+$(TSANB)/tests/%: tests/unit/%.c $(TSANB)/libspindle.a
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $< (tsan)"
+	$(Q)$(CC_H) $(TSAN_CFLAGS) -o $@ $< $(TSANB)/libspindle.a -fsanitize=thread -pthread -lcmocka

@@ -20,11 +20,18 @@
  * logged and deferred until closemedia has run, never followed into a state
  * with two media.
  *
+ * The sector cache hangs off the media: DiskDel first writes back what the
+ * cache holds for the disk's media (the driver still works), and when a
+ * media's last reference goes, the cache drops its lines before closemedia,
+ * logging dirty sectors that could not be written (media already gone).
+ *
  * Lock order: blk_state.lock (a mutex: list, all reference counts, the
  * media pointers) is the outermost block-layer lock; disk->insert_lock
- * (serialises insertions of one disk) is taken before it, never inside it.
+ * (serialises insertions of one disk) is taken before it, never inside it;
+ * the cache's lock (cache_state.lock) comes after both.
  * No lock is held while a driver callback runs. */
 #include "blkdev/disk.h"
+#include "blkdev/cache_priv.h"
 #include "blkdev/disk_priv.h"
 #include "kernel/assert.h"
 #include "kernel/err.h"
@@ -149,6 +156,7 @@ void blkdev_init(void)
 {
     if (blk_state.ready)
         return;
+    cache_init();
     mutex_init(&blk_state.lock, "blk");
     blk_state.ready = true;
     if (ksym_register(blkdev_ksyms, ARRAY_SIZE(blkdev_ksyms)))
@@ -202,6 +210,7 @@ int disk_add(const DISKFUNC *funcs, const char *name, void *userdata, int flags,
     }
     memcpy(d->name, name, len + 1);
     disk_normalize_funcs(funcs, &d->ops);
+    d->has_write = DISKFUNC_HAS(funcs, write); /* else the cache writes through (and fails) */
     d->userdata = userdata;
     d->flags = flags;
     d->refs = 1;
@@ -336,9 +345,12 @@ static void media_release(struct media *m)
 {
     struct disk *d = m->disk;
 
-    /* 1. The driver hears that the kernel is done with this media. From the
+    /* 1. The cache lets go of it (its dirty sectors are lost by now: logged).
+     *    The driver hears that the kernel is done with this media. From the
      *    call on it may announce a new one (contract); that insertion waits
      *    for step 2. */
+    media_unmount_parts(m); /* file systems go first: they may still sync */
+    cache_media_release(m);
     pr_info("disk: %s: media closed", d->name);
     mutex_lock(&blk_state.lock);
     m->closemedia_called = true;
@@ -357,6 +369,16 @@ static void media_release(struct media *m)
     if (insert)
         disk_insert_media(d);
     disk_put(d);
+}
+
+bool media_tryget(struct media *m)
+{
+    mutex_lock(&blk_state.lock);
+    bool ok = m->refs > 0;
+    if (ok)
+        m->refs++;
+    mutex_unlock(&blk_state.lock);
+    return ok;
 }
 
 void media_put(struct media *m)
@@ -500,6 +522,17 @@ void disk_del(struct disk *d)
 {
     struct media *release;
 
+    /* 0. The driver still works: write back what the cache holds for the
+     *    present media (what arrives after this is lost, and logged). */
+    mutex_lock(&blk_state.lock);
+    struct media *present = d->deleted ? NULL : d->media;
+    if (present)
+        present->refs++;
+    mutex_unlock(&blk_state.lock);
+    if (present) {
+        cache_media_flush_before_removal(present);
+        media_put(present);
+    }
     /* 1. Unlist the disk so no new operation can find it. */
     mutex_lock(&blk_state.lock);
     if (d->deleted) {

@@ -19,15 +19,17 @@ int fsprobe_register(const struct fsprobe *probe)
     return 0;
 }
 
-void fsprobe_run(const struct part_reader *part, char *name_out, size_t name_len)
+const struct fsprobe *fsprobe_run(const struct part_reader *part, char *name_out,
+                                  size_t name_len)
 {
     for (unsigned i = 0; i < fsprobe_state.count; i++) {
         int rc = fsprobe_state.probes[i]->probe(part, name_out, name_len);
         if (rc == 0)
-            return;
+            return fsprobe_state.probes[i];
         if (rc != ERR_NOENT)
             pr_warn("fsprobe: %s: %s probe failed (%s)", part->disk_name ? part->disk_name : "?",
                     fsprobe_state.probes[i]->name, err_name(rc));
     }
     kstrlcpy(name_out, "none", name_len);
+    return NULL;
 }

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
-/* Sector I/O on a media (see disk.h): bounds and read-only checks, splitting
- * into driver-sized requests, and checking every driver answer against the
- * DISKFUNC contract - *numsectors never above the request, progress on
- * success - before anything is believed. A short transfer is reported as a
- * partial count with an error, never as success. */
+/* Sector I/O on a media (see disk.h). The public media_* calls go through
+ * the sector cache (as CACHE_SYS: the partition scan, dhash and other kernel
+ * users read metadata-like data). Behind it, the raw driver path that only
+ * the cache calls (media_driver_*, disk_priv.h): bounds and read-only checks,
+ * splitting into driver-sized requests, and checking every driver answer
+ * against the DISKFUNC contract - *numsectors never above the request,
+ * progress on success - before anything is believed. A short transfer is
+ * reported as a partial count with an error, never as success. */
+#include "blkdev/cache.h"
 #include "blkdev/disk_priv.h"
 #include "kernel/err.h"
 #include "kernel/klog.h"
@@ -90,18 +94,19 @@ out:
     return rc;
 }
 
-int media_read(struct media *m, lba_t lba, uint32_t count, void *buf, uint32_t *done)
+int media_driver_read(struct media *m, lba_t lba, uint32_t count, void *buf, uint32_t *done)
 {
     return media_transfer(m, MEDIA_READ, lba, count, buf, done);
 }
 
-int media_write(struct media *m, lba_t lba, uint32_t count, const void *buf, uint32_t *done)
+int media_driver_write(struct media *m, lba_t lba, uint32_t count, const void *buf,
+                       uint32_t *done)
 {
     /* The driver's write takes a const buffer; the shared path does not write it. */
     return media_transfer(m, MEDIA_WRITE, lba, count, (void *)(uintptr_t)buf, done);
 }
 
-int media_flush(struct media *m)
+int media_driver_flush(struct media *m)
 {
     if (m->removed)
         return ERR_NOMEDIA;
@@ -109,34 +114,31 @@ int media_flush(struct media *m)
     return disk_status_to_err(d->ops.flush(d->userdata));
 }
 
-/* Translate a partition-relative request into a clipped whole-disk one. */
-static int media_part_transfer(struct media *m, enum media_dir dir, unsigned number, lba_t lba,
-                               uint32_t count, void *buf, uint32_t *done)
+int media_read(struct media *m, lba_t lba, uint32_t count, void *buf, uint32_t *done)
 {
-    if (done)
-        *done = 0;
-    const struct part_info *p = media_part(m, number);
-    if (!p)
-        return ERR_NOENT;
-    if (lba >= p->count_sectors)
-        return count ? ERR_EOM : 0;
-    bool clipped = count > p->count_sectors - lba;
-    if (clipped)
-        count = (uint32_t)(p->count_sectors - lba);
-    int rc = media_transfer(m, dir, p->first_lba + lba, count, buf, done);
-    return (rc == 0 && clipped) ? ERR_EOM : rc;
+    return cache_read(m, lba, count, buf, CACHE_SYS, done);
+}
+
+int media_write(struct media *m, lba_t lba, uint32_t count, const void *buf, uint32_t *done)
+{
+    return cache_write(m, lba, count, buf, CACHE_SYS, done);
+}
+
+int media_flush(struct media *m)
+{
+    return cache_sync(m);
 }
 
 int media_part_read(struct media *m, unsigned number, lba_t lba, uint32_t count, void *buf,
                     uint32_t *done)
 {
-    return media_part_transfer(m, MEDIA_READ, number, lba, count, buf, done);
+    return cache_part_read(m, number, lba, count, buf, CACHE_SYS, done);
 }
 
 int media_part_write(struct media *m, unsigned number, lba_t lba, uint32_t count,
                      const void *buf, uint32_t *done)
 {
-    return media_part_transfer(m, MEDIA_WRITE, number, lba, count, (void *)(uintptr_t)buf, done);
+    return cache_part_write(m, number, lba, count, buf, CACHE_SYS, done);
 }
 
 unsigned media_part_count(const struct media *m)

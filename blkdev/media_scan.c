@@ -61,10 +61,87 @@ void media_scan_parts(struct media *m)
         struct part_reader pr = r;
         pr.ctx = &w;
         pr.capacity_sectors = mp->info.count_sectors;
-        fsprobe_run(&pr, mp->fs, sizeof(mp->fs));
+        mutex_init(&mp->mount_lock, "fs-mount");
+        mp->probe = fsprobe_run(&pr, mp->fs, sizeof(mp->fs));
     }
 out_free_table:
     part_table_free(&table);
+}
+
+static int media_part_mounted(struct media *m, unsigned part, bool mount,
+                              const struct fsprobe **probe_out, void **fs_out)
+{
+    if (part == 0 || part > m->nparts)
+        return ERR_NOENT;
+    struct media_part *mp = &m->parts[part - 1];
+    if (!mp->probe || !mp->probe->mount)
+        return ERR_NODEV;
+    mutex_lock(&mp->mount_lock);
+    if (!mp->mount_tried && mount) {
+        mp->mount_tried = true;
+        mp->mount_err = mp->probe->mount(m, part, &mp->fs_instance);
+        if (mp->mount_err) {
+            mp->fs_instance = NULL;
+            pr_warn("disk: %s: partition %u: %s not mounted (%s)", m->disk->name, part,
+                    mp->fs, err_name(mp->mount_err));
+        }
+    }
+    void *fs = mp->fs_instance;
+    mutex_unlock(&mp->mount_lock);
+    if (!fs)
+        return ERR_NODEV;
+    *probe_out = mp->probe;
+    *fs_out = fs;
+    return 0;
+}
+
+int fsprobe_mounted(struct media *m, unsigned part, const struct fsprobe **probe_out,
+                    void **fs_out)
+{
+    return media_part_mounted(m, part, true, probe_out, fs_out);
+}
+
+int fsprobe_if_mounted(struct media *m, unsigned part, const struct fsprobe **probe_out,
+                       void **fs_out)
+{
+    return media_part_mounted(m, part, false, probe_out, fs_out);
+}
+
+static int media_sync_fs_cb(struct disk *d, void *ctx)
+{
+    int *first_err = ctx;
+    struct media *m;
+    if (disk_get_media(d, &m))
+        return 0;
+    for (unsigned n = 1; n <= m->nparts; n++) {
+        const struct fsprobe *probe;
+        void *fs;
+        if (fsprobe_if_mounted(m, n, &probe, &fs) || !probe->sync)
+            continue;
+        int rc = probe->sync(fs);
+        if (rc && !*first_err)
+            *first_err = rc;
+    }
+    media_put(m);
+    return 0;
+}
+
+int fsprobe_sync_all(void)
+{
+    int first_err = 0;
+    int rc = disk_for_each(media_sync_fs_cb, &first_err);
+    return first_err ? first_err : rc;
+}
+
+void media_unmount_parts(struct media *m)
+{
+    for (unsigned i = 0; i < m->nparts; i++) {
+        struct media_part *mp = &m->parts[i];
+        /* The last media reference is gone: nobody can be using the instance. */
+        if (mp->fs_instance)
+            mp->probe->unmount(mp->fs_instance);
+        mp->fs_instance = NULL;
+    }
 }
 
 void media_free_parts(struct media *m)

@@ -28,6 +28,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "qemu"))
 
 UNIT_DIR = os.path.join(REPO, "build", "host", "tests")
+TSAN_DIR = os.path.join(REPO, "build", "host-tsan", "tests")
 SELFTEST = os.path.join(REPO, "tests", "qemu", "test_runner_selftest.py")
 UNIT_TIMEOUT_S = 300
 MAX_SHOWN_LINES = 150
@@ -116,6 +117,12 @@ def unit_tests(jobs):
                   if os.path.isfile(p) and os.access(p, os.X_OK) and "." not in
                   os.path.basename(p))
     groups = [(os.path.basename(p), [p]) for p in bins]
+    # ThreadSanitizer builds of the concurrency tests (make tsan-build).
+    supp = os.path.join(REPO, "tests", "tsan.supp")
+    for p in sorted(glob.glob(os.path.join(TSAN_DIR, "test_*"))):
+        if os.path.isfile(p) and os.access(p, os.X_OK) and "." not in os.path.basename(p):
+            groups.append((os.path.basename(p) + "[tsan]",
+                           ["env", "TSAN_OPTIONS=halt_on_error=1 suppressions=" + supp, p]))
     groups.append(("test_runner_selftest", [sys.executable, SELFTEST]))
     if not bins:
         out("unit: no test binaries in %s (run `make host`)" % os.path.relpath(UNIT_DIR))

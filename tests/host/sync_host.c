@@ -27,6 +27,26 @@ static void host_cond_init(pthread_cond_t *c)
     pthread_condattr_destroy(&attr);
 }
 
+/* `held` and `owner` are read without the pthread mutex (by the holder
+ * check), so every access to them is atomic (relaxed: only the calling
+ * thread's own writes matter for the answer). */
+static void host_mark_held(bool *held, pthread_t *owner)
+{
+    __atomic_store_n(owner, pthread_self(), __ATOMIC_RELAXED);
+    __atomic_store_n(held, true, __ATOMIC_RELAXED);
+}
+
+static void host_mark_free(bool *held)
+{
+    __atomic_store_n(held, false, __ATOMIC_RELAXED);
+}
+
+static bool host_is_held_by_me(const bool *held, const pthread_t *owner)
+{
+    return __atomic_load_n(held, __ATOMIC_RELAXED) &&
+           pthread_equal(__atomic_load_n(owner, __ATOMIC_RELAXED), pthread_self());
+}
+
 void spin_init(struct spinlock *lock, const char *name)
 {
     pthread_mutex_init(&lock->m, NULL);
@@ -37,20 +57,19 @@ void spin_init(struct spinlock *lock, const char *name)
 void spin_lock(struct spinlock *lock)
 {
     pthread_mutex_lock(&lock->m);
-    lock->owner = pthread_self();
-    lock->held = true;
+    host_mark_held(&lock->held, &lock->owner);
 }
 
 void spin_unlock(struct spinlock *lock)
 {
-    KASSERT(lock->held && pthread_equal(lock->owner, pthread_self()));
-    lock->held = false;
+    KASSERT(spin_is_held(lock));
+    host_mark_free(&lock->held);
     pthread_mutex_unlock(&lock->m);
 }
 
 bool spin_is_held(const struct spinlock *lock)
 {
-    return lock->held && pthread_equal(lock->owner, pthread_self());
+    return host_is_held_by_me(&lock->held, &lock->owner);
 }
 
 void mutex_init(struct mutex *m, const char *name)
@@ -64,29 +83,27 @@ void mutex_lock(struct mutex *m)
 {
     KASSERT(!mutex_is_held(m)); /* not recursive */
     pthread_mutex_lock(&m->m);
-    m->owner = pthread_self();
-    m->held = true;
+    host_mark_held(&m->held, &m->owner);
 }
 
 bool mutex_trylock(struct mutex *m)
 {
     if (pthread_mutex_trylock(&m->m) != 0)
         return false;
-    m->owner = pthread_self();
-    m->held = true;
+    host_mark_held(&m->held, &m->owner);
     return true;
 }
 
 void mutex_unlock(struct mutex *m)
 {
     KASSERT(mutex_is_held(m));
-    m->held = false;
+    host_mark_free(&m->held);
     pthread_mutex_unlock(&m->m);
 }
 
 bool mutex_is_held(const struct mutex *m)
 {
-    return m->held && pthread_equal(m->owner, pthread_self());
+    return host_is_held_by_me(&m->held, &m->owner);
 }
 
 void sem_init(struct semaphore *s, unsigned count)
@@ -152,10 +169,9 @@ void cond_init(struct condvar *c)
 void cond_wait(struct condvar *c, struct mutex *m)
 {
     KASSERT(mutex_is_held(m));
-    m->held = false;
+    host_mark_free(&m->held);
     pthread_cond_wait(&c->c, &m->m);
-    m->owner = pthread_self();
-    m->held = true;
+    host_mark_held(&m->held, &m->owner);
 }
 
 int cond_wait_timeout(struct condvar *c, struct mutex *m, uint32_t timeout_ms)
@@ -163,10 +179,9 @@ int cond_wait_timeout(struct condvar *c, struct mutex *m, uint32_t timeout_ms)
     struct timespec deadline;
     KASSERT(mutex_is_held(m));
     host_deadline(&deadline, timeout_ms);
-    m->held = false;
+    host_mark_free(&m->held);
     int rc = pthread_cond_timedwait(&c->c, &m->m, &deadline);
-    m->owner = pthread_self();
-    m->held = true;
+    host_mark_held(&m->held, &m->owner);
     return rc == ETIMEDOUT ? ERR_TIMEOUT : 0;
 }
 

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals of the sector cache shared by cache.c (lookup, replacement,
+ * read/write paths), cache_wb.c (write-back, flusher, media lifetime hooks)
+ * and cache_cmds.c (shell). Also the two hooks disk.c calls. Not for use
+ * outside blkdev/.
+ * Locking: everything below is protected by cache_state.lock (a mutex; in
+ * the block-layer order disk list -> media -> cache -> driver internals). No
+ * driver callback runs with it held. */
+#ifndef BLKDEV_CACHE_PRIV_H
+#define BLKDEV_CACHE_PRIV_H
+
+#include "blkdev/cache.h"
+#include "blkdev/disk_priv.h"
+#include "kernel/sync.h"
+
+#define CACHE_STREAMS 4          /* sequential streams tracked per media */
+#define CACHE_EVICT_SCAN 64      /* lines looked at per eviction before giving up */
+#define CACHE_FLUSH_PERIOD_MS 500u /* flusher wake-up period */
+#define CACHE_WRITE_ROOM_TRIES 4   /* write-backs a writer runs to find room */
+/* A hit on an A1in line promotes it to Am only if at least this many cache
+ * requests of its media passed since the line's last reference: closer hits
+ * are "correlated" (2Q paper, section 3.1: one sector after the other of a
+ * line, a read-modify-write) and say nothing about reuse. */
+#define CACHE_CORRELATED_REQS 32u
+
+/* Circular doubly linked list node (a list head is a node linked to itself). */
+struct cache_link {
+    struct cache_link *prev, *next;
+};
+
+enum cache_queue {
+    CQ_NONE = 0,
+    CQ_A1IN,  /* probation FIFO (new file data, read-ahead) */
+    CQ_AM,    /* protected LRU (metadata, lines referenced again) */
+    CQ_A1OUT, /* ghosts: keys of lines evicted from A1in, no data */
+};
+
+enum cache_line_flag {
+    LINE_READING = 1u << 0, /* a driver read is filling the invalid sectors */
+    LINE_RA = 1u << 1,      /* brought in by read-ahead, not read yet */
+    LINE_WB = 1u << 2,      /* part of a running write-back (not evictable) */
+};
+
+/* One 4 KiB line: CACHE_LINE_BYTES / sector size consecutive sectors. */
+struct cache_line {
+    struct cache_line *hnext;  /* hash chain */
+    struct cache_link q;       /* position in the queue named by `queue` */
+    struct cache_link dirty;   /* in dev->dirty (oldest first) while dirty_mask != 0 */
+    struct cache_dev *dev;     /* owner; constant */
+    lba_t lba;                 /* first sector (a multiple of dev->spl); constant */
+    uint8_t *data;             /* CACHE_LINE_BYTES, NULL for ghosts */
+    uint64_t dirty_since_ms;   /* when dirty_mask last went from 0 to non-0 */
+    uint32_t dirty_seq;        /* bumped by every write into the line */
+    uint32_t last_ref;         /* dev->req_seq at the last reference */
+    uint8_t valid_mask;        /* bit i: sector lba+i holds valid data */
+    uint8_t dirty_mask;        /* bit i: sector lba+i is newer than the media */
+    uint8_t queue;             /* enum cache_queue */
+    uint8_t flags;             /* enum cache_line_flag */
+};
+
+/* Sequential stream detector entry (read-ahead). */
+struct cache_stream {
+    lba_t next_lba;      /* where the stream continues */
+    uint32_t window;     /* read-ahead sectors, 0 = none */
+    uint64_t last_use;   /* dev->stream_clock at the last match */
+};
+
+/* The cache of one media. Created at its first cache I/O, freed when the
+ * media is released (cache_media_release). */
+struct cache_dev {
+    struct cache_link node;    /* in cache_state.devs */
+    struct media *m;           /* constant; valid until cache_media_release */
+    const char *name;          /* the disk's name; constant */
+    uint32_t ss;               /* sector size, bytes */
+    uint32_t spl;              /* sectors per line */
+    uint32_t max_xfer;         /* sectors per driver request */
+    lba_t capacity;            /* sectors */
+    uint64_t wish_bytes;       /* adjust_cache_size answer */
+    bool follow_budget;        /* the driver accepted the suggested size */
+    size_t limit_lines;        /* share of the budget in lines (0 = uncached) */
+    size_t lines;              /* lines with data (A1in + Am) */
+    struct cache_link a1in, am, a1out;
+    size_t n_a1in, n_am, n_a1out;
+    struct cache_link dirty;   /* dirty lines, oldest first */
+    size_t dirty_lines;
+    unsigned busy;             /* users without a media reference (flusher, sync_all) */
+    bool dead;                 /* release started: no new busy users */
+    bool flushing;             /* a write-back runs (one at a time per media) */
+    int sticky_err;            /* first write-back error since the last clean round */
+    unsigned wb_failures;      /* consecutive failed flusher rounds */
+    uint64_t retry_at_ms;      /* flusher: no retry before this */
+    unsigned pass;             /* flusher pass that last visited this media */
+    struct cache_stream streams[CACHE_STREAMS];
+    uint64_t stream_clock;
+    uint32_t req_seq;          /* cache requests on this media (wraps) */
+    struct cache_stats st;     /* cached_/dirty_sectors kept current */
+};
+
+/* All state of the cache module. */
+struct cache_global {
+    struct mutex lock;         /* protects everything in this file's structures */
+    struct condvar io_cv;      /* a READING line or a write-back finished */
+    struct condvar flush_cv;   /* wakes the flusher */
+    bool ready;
+    uint64_t budget_bytes;     /* global budget */
+    size_t lines;              /* lines with data, all media */
+    struct cache_line **hash;  /* buckets */
+    size_t hash_mask;          /* buckets - 1 */
+    struct cache_link devs;    /* every struct cache_dev */
+    uint32_t dirty_age_ms;
+    struct thread *flusher;    /* running flusher or NULL */
+    bool flusher_stop;
+    unsigned pass;             /* flusher pass counter */
+    struct cache_stats gone;   /* counters of released media (global totals) */
+    bool ra_off;               /* read-ahead disabled (bench: policy-only hit ratios) */
+};
+extern struct cache_global cache_state;
+
+/* ---- cache.c ------------------------------------------------------------------------------ */
+struct cache_line *cache_lookup_locked(struct cache_dev *cd, lba_t line_lba);
+/* Does the cache hold sector lba of m as valid data? (white-box tests) */
+bool cache_holds(struct media *m, lba_t lba);
+/* Free every line of cd (dirty ones too: the caller has counted them). */
+void cache_dev_free_lines_locked(struct cache_dev *cd);
+/* Evict clean lines of cd while it holds more than `keep` lines. */
+size_t cache_dev_shrink_locked(struct cache_dev *cd, size_t keep);
+void cache_dev_set_limit_locked(struct cache_dev *cd);
+/* Add a released media's counters to the global totals. */
+void cache_stats_retire_locked(const struct cache_stats *st);
+void cache_link_init(struct cache_link *l);
+void cache_link_del(struct cache_link *l);
+void cache_link_add_tail(struct cache_link *head, struct cache_link *l);
+bool cache_link_empty(const struct cache_link *head);
+
+/* ---- cache_wb.c --------------------------------------------------------------------------- */
+/* Register the memory-pressure reclaimer (from cache_init). */
+void cache_wb_init(void);
+/* Write back every dirty line of cd; the caller keeps cd alive (media
+ * reference or busy). No lock held. Returns 0 or the first error. */
+int cache_dev_writeback(struct cache_dev *cd);
+/* Mark a line dirty after a write into `mask` (locked). */
+void cache_line_dirty_locked(struct cache_line *l, uint8_t mask);
+void cache_kick_flusher_locked(void);
+/* Every media with a cache, in creation order, each with a media reference
+ * the caller drops (media_put); kfree the array. 0 or ERR_NOMEM. No lock. */
+int cache_snapshot_media(struct media ***out, size_t *count);
+
+/* ---- hooks for disk.c --------------------------------------------------------------------- */
+/* DiskDel, before the media goes away: write back what can be written and
+ * flush the device. Caller holds a media reference, no lock. */
+void cache_media_flush_before_removal(struct media *m);
+/* The media's last reference is gone (before closemedia): drop its lines,
+ * logging dirty sectors that can no longer be written. No lock held. */
+void cache_media_release(struct media *m);
+
+#endif
