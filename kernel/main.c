@@ -2,17 +2,22 @@
 /* kernel_main: brings the kernel up in dependency order, then runs the shell
  * on the console. Each step is one subsystem's init; only this file calls the
  * init functions of kernel/, blkdev/ and drivers/ (STYLE §1). */
+#include "blkdev/cache.h"
 #include "blkdev/disk.h"
 #include "blkdev/disk_cmds.h"
 #include "drivers/ramdisk/bootdisk.h"
+#include "fs/fat/fat.h"
+#include "fs/fs_cmds.h"
 #include "drivers/ramdisk/ramdisk.h"
 #include "kernel/arch/arch.h"
 #include "kernel/assert.h"
 #include "kernel/boot_info.h"
 #include "kernel/console/console.h"
 #include "kernel/klog.h"
+#include "kernel/lib/kstring.h"
 #include "kernel/mm/mem.h"
 #include "kernel/mm/paging.h"
+#include "kernel/mm/pmm.h"
 #include "kernel/module.h"
 #include "kernel/pci.h"
 #include "kernel/power.h"
@@ -21,6 +26,24 @@
 #include "kernel/timer.h"
 
 void kernel_main(uint32_t magic, const struct multiboot_info *mbi);
+
+/* The sector cache gets 1/8 of RAM, or `cache=MB` from the command line. */
+static void kernel_size_cache(void)
+{
+    struct pagealloc_stats ps;
+    char value[16];
+    uint64_t mb;
+
+    pmm_get_stats(&ps);
+    uint64_t bytes = (uint64_t)ps.ram_pages * 4096u / 8u;
+    if (boot_cmdline_get("cache", value, sizeof(value))) {
+        if (kparse_u64(value, &mb) == 0 && mb <= 4096)
+            bytes = mb << 20;
+        else
+            pr_warn("spindle: ignoring bad cache=%s (want megabytes, 0..4096)", value);
+    }
+    cache_set_budget_bytes(bytes);
+}
 
 void kernel_main(uint32_t magic, const struct multiboot_info *mbi)
 {
@@ -60,7 +83,12 @@ void kernel_main(uint32_t magic, const struct multiboot_info *mbi)
     /* 8. Block layer, built-in drivers, then driver modules (last: they link
      *    against every export registered above). */
     blkdev_init();
+    fat_register(); /* before any driver adds a disk, so every scan probes FAT */
+    kernel_size_cache();
+    cache_start_flusher();
     disk_register_commands();
+    cache_register_commands();
+    fs_register_commands();
     module_register_commands();
     ramdisk_init();
     bootdisk_init();

@@ -5,8 +5,12 @@
  * then the commands of -c run, or lines are read from standard input. The
  * exit status is 0 if every command succeeded, 1 otherwise, 2 on bad usage.
  * Kernel log lines go to stderr (only warnings and errors unless -v). */
+#include "blkdev/cache.h"
 #include "blkdev/disk.h"
 #include "blkdev/disk_cmds.h"
+#include "fs/fat/fat.h"
+#include "fs/fs_cmds.h"
+#include "fs/vfs.h"
 #include "kernel/klog.h"
 #include "kernel/lib/kstring.h"
 #include "kernel/shell/shell.h"
@@ -59,8 +63,11 @@ int main(int argc, char **argv)
     klog_set_sink(kdisk_log_sink);
     klog_set_console_level(KLOG_WARN);
     blkdev_init();
+    fat_register();
     shell_init();
     disk_register_commands();
+    cache_register_commands();
+    fs_register_commands();
     /* 2. Options: disks are added in order, commands run afterwards. */
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
@@ -84,6 +91,16 @@ int main(int argc, char **argv)
             line[strcspn(line, "\r\n")] = '\0';
             failed += shell_execute(line);
         }
+    }
+    /* 4. A clean exit is a clean unmount: make every volume durable. */
+    if (vfs_sync_all()) {
+        fprintf(stderr, "kdisk: sync at exit failed\n");
+        failed++;
+    }
+    /* 4. The cache is write-back: nothing may stay behind in it at exit. */
+    if (cache_sync_all()) {
+        fprintf(stderr, "kdisk: write-back to an image failed; it is incomplete\n");
+        failed++;
     }
     fflush(stdout);
     return failed ? 1 : 0;

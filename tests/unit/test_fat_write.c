@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: MIT
+/* FAT write path: after our writes (through the shell commands and the vfs)
+ * fsck.fat -n must find nothing to repair, and mtools must read exactly
+ * what we wrote: new files with long names, writes at an offset with a
+ * zero-filled gap, a full volume (code 8, still consistent), rename/move of
+ * files and folders, truncate both ways, delete, many long names sharing an
+ * 8.3 basis, and the dirty bit. */
+#include "blkdev/cache.h"
+#include "kernel/lib/xorshift.h"
+#include "tests/unit/fat_check.h"
+
+/* Run a shell line that must succeed. */
+static void run_ok(const char *line)
+{
+    int failed;
+    const char *out = fc_run(line, &failed);
+    if (failed)
+        fail_msg("'%s' failed: %s", line, out);
+}
+
+/* Sync, save, fsck.fat -n. Returns the saved image's path. */
+static const char *sync_and_fsck(struct fc_img *t, const char *save_as)
+{
+    assert_int_equal(vfs_sync_all(), 0);
+    fc_assert_fsck_clean(t, save_as);
+    return fc_path(save_as);
+}
+
+/* mtools copies `inner` out of img; it must be the xorshift stream. */
+static void assert_mtools_stream(const char *img, const char *inner, size_t size, uint32_t seed)
+{
+    char out[1500];
+    snprintf(out, sizeof(out), "%s.out", img);
+    assert_int_equal(fc_system("MTOOLS_SKIP_CHECK=1 mcopy -n -i '%s' '::/%s' '%s'", img, inner,
+                               out),
+                     0);
+    FILE *fp = fopen(out, "rb");
+    assert_non_null(fp);
+    uint8_t *got = malloc(size + 1), *want = malloc(size + 1);
+    struct xorshift x;
+    xorshift_init(&x, seed);
+    xorshift_fill(&x, want, size);
+    assert_int_equal(fread(got, 1, size + 1, fp), size);
+    fclose(fp);
+    assert_memory_equal(got, want, size);
+    free(got);
+    free(want);
+}
+
+static void write_and_check(const char *image, const char *disk)
+{
+    struct fc_img t;
+    char line[512];
+    fc_open(&t, image, disk);
+    snprintf(line, sizeof(line),
+             "write '/%s/1/A brand new file.bin' 100000 7; mkdir '/%s/1/New Folder'; "
+             "write '/%s/1/New Folder/Ünïcode ✓.dat' 3000 9; write /%s/1/SUBDIR/small.txt 1 3; "
+             "write /%s/1/HELLO.TXT 700 4; write /%s/1/empty2.dat 0 1",
+             disk, disk, disk, disk, disk, disk);
+    run_ok(line);
+    snprintf(line, sizeof(line), "verify '/%s/1/A brand new file.bin' 100000 7", disk);
+    int failed;
+    assert_string_equal(fc_run(line, &failed), "ok\n");
+    char save[64];
+    snprintf(save, sizeof(save), "%s-written.img", image);
+    const char *img = sync_and_fsck(&t, save);
+    assert_mtools_stream(img, "A brand new file.bin", 100000, 7);
+    assert_mtools_stream(img, "New Folder/Ünïcode ✓.dat", 3000, 9);
+    assert_mtools_stream(img, "SUBDIR/small.txt", 1, 3);
+    assert_mtools_stream(img, "HELLO.TXT", 700, 4);
+    assert_mtools_stream(img, "empty2.dat", 0, 1);
+    fc_close(&t);
+}
+
+static void test_fat_write_fat12_fsck_clean_and_mtools_reads_it(void **state)
+{
+    (void)state;
+    write_and_check("fat12", "wr12");
+}
+
+static void test_fat_write_fat16_fsck_clean_and_mtools_reads_it(void **state)
+{
+    (void)state;
+    write_and_check("fat16", "wr16");
+}
+
+static void test_fat_write_fat32_fsck_clean_and_mtools_reads_it(void **state)
+{
+    (void)state;
+    write_and_check("fat32", "wr32");
+}
+
+static void test_fat_write_past_end_fills_gap_with_zeros(void **state)
+{
+    struct fc_img t;
+    uint8_t buf[64], back[6000];
+    uint32_t done;
+    (void)state;
+    fc_open(&t, "fat16", "gap");
+    memset(buf, 0xAB, sizeof(buf));
+    assert_int_equal(vfs_write_file("/gap/1/HELLO.TXT", 5000, buf, sizeof(buf), &done), 0);
+    assert_int_equal(done, 64);
+    assert_int_equal(vfs_read_file("/gap/1/HELLO.TXT", 0, back, sizeof(back), &done), ERR_EOM);
+    assert_int_equal(done, 5064);
+    assert_memory_equal(back, "hello fat\n", 10);
+    for (unsigned i = 10; i < 5000; i++)
+        assert_int_equal(back[i], 0);
+    assert_memory_equal(back + 5000, buf, 64);
+    sync_and_fsck(&t, "gap.img");
+    fc_close(&t);
+}
+
+static void test_fat_fill_volume_gives_8_and_stays_consistent(void **state)
+{
+    struct fc_img t;
+    int failed;
+    (void)state;
+    fc_open(&t, "fat12", "full");
+    assert_string_equal(fc_run("write /full/1/big.bin 2000000 5", &failed),
+                        "error: 8 disk full\n");
+    const char *out = fc_run("df", &failed);
+    assert_non_null(strstr(out, "/full/1 fat12 size=1457664 free=0\n"));
+    sync_and_fsck(&t, "full.img");
+    run_ok("rm /full/1/big.bin; write /full/1/after.bin 10000 6");
+    assert_string_equal(fc_run("verify /full/1/after.bin 10000 6", &failed), "ok\n");
+    sync_and_fsck(&t, "full2.img");
+    fc_close(&t);
+}
+
+static void test_fat_rename_and_move_keep_volume_consistent(void **state)
+{
+    struct fc_img t;
+    int failed;
+    (void)state;
+    fc_open(&t, "fat16", "mv");
+    run_ok("mv /mv/1/frag.bin '/mv/1/SUBDIR/Nested Folder/moved fragment.bin'");
+    run_ok("mv /mv/1/HELLO.TXT /mv/1/hello.txt"); /* case change in place */
+    run_ok("mkdir /mv/1/target; mv '/mv/1/SUBDIR/Nested Folder' /mv/1/target/nf");
+    assert_string_equal(fc_run("mv /mv/1/target /mv/1/target/nf/deeper/x", &failed),
+                        "error: 10 access denied\n");
+    assert_string_equal(fc_run("mv /mv/1/PAD1.BIN /mv/1/PAD2.BIN", &failed),
+                        "error: 10 access denied\n");
+    assert_string_equal(fc_run("ls /mv/1/target/nf", &failed),
+                        "f 10 lowercase.txt\nd 0 deeper\nf 20000 moved fragment.bin\n");
+    assert_string_equal(fc_run("hash /mv/1/target/nf/../nf/deeper/../../nf/moved\\ fragment.bin",
+                               &failed),
+                        "9b5791f7e3aa1613e590f7ef646f94b0e387cb0512d161a9d5502ef4649f1f4b 20000 "
+                        "/mv/1/target/nf/../nf/deeper/../../nf/moved fragment.bin\n");
+    const char *img = sync_and_fsck(&t, "mv.img");
+    assert_int_equal(fc_system("MTOOLS_SKIP_CHECK=1 mdir -i '%s' '::/target/nf/deeper' "
+                               "| grep -q 'leaf file.txt'", img),
+                     0);
+    assert_int_equal(fc_system("MTOOLS_SKIP_CHECK=1 mdir -i '%s' ::/ | grep -q '^hello    txt'",
+                               img),
+                     0);
+    fc_close(&t);
+}
+
+static void test_fat_truncate_shrinks_and_extends_with_zeros(void **state)
+{
+    struct fc_img t;
+    int failed;
+    (void)state;
+    fc_open(&t, "fat32", "trunc");
+    run_ok("write /trunc/1/t.bin 50000 8; truncate /trunc/1/t.bin 1000");
+    assert_string_equal(fc_run("verify /trunc/1/t.bin 1000 8", &failed), "ok\n");
+    run_ok("truncate /trunc/1/t.bin 3000");
+    assert_string_equal(fc_run("verify /trunc/1/t.bin 3000 8", &failed), "mismatch at 1000\n");
+    uint8_t back[2000];
+    uint32_t done;
+    assert_int_equal(vfs_read_file("/trunc/1/t.bin", 1000, back, 2000, &done), 0);
+    for (unsigned i = 0; i < 2000; i++)
+        assert_int_equal(back[i], 0);
+    run_ok("truncate /trunc/1/frag.bin 0; truncate /trunc/1/t.bin 1000");
+    const char *img = sync_and_fsck(&t, "trunc.img");
+    assert_mtools_stream(img, "t.bin", 1000, 8);
+    fc_close(&t);
+}
+
+static void test_fat_delete_files_and_empty_folders_only(void **state)
+{
+    struct fc_img t;
+    int failed;
+    (void)state;
+    fc_open(&t, "fat12", "del");
+    run_ok("rm /del/1/frag.bin; rm '/del/1/A Long File Name With Spaces.bin'");
+    assert_string_equal(fc_run("rmdir /del/1/SUBDIR", &failed), "error: 10 access denied\n");
+    assert_string_equal(fc_run("rm /del/1/SUBDIR", &failed), "error: 10 access denied\n");
+    run_ok("rm '/del/1/SUBDIR/Nested Folder/deeper/leaf file.txt'; "
+           "rmdir '/del/1/SUBDIR/Nested Folder/deeper'");
+    assert_string_equal(fc_run("ls '/del/1/SUBDIR/Nested Folder'", &failed),
+                        "f 10 lowercase.txt\n");
+    assert_string_equal(fc_run("hash /del/1/frag.bin", &failed), "error: 5 not found\n");
+    sync_and_fsck(&t, "del.img");
+    fc_close(&t);
+}
+
+static void test_fat_long_names_sharing_a_basis_get_unique_aliases(void **state)
+{
+    struct fc_img t;
+    char line[128];
+    (void)state;
+    fc_open(&t, "fat16", "alias");
+    run_ok("mkdir '/alias/1/Many Names'");
+    for (unsigned i = 0; i < 40; i++) {
+        snprintf(line, sizeof(line), "write '/alias/1/Many Names/long file name %u.txt' 10 %u", i,
+                 i);
+        run_ok(line);
+    }
+    const char *img = sync_and_fsck(&t, "alias.img");
+    assert_int_equal(fc_system("MTOOLS_SKIP_CHECK=1 mdir -i '%s' '::/Many Names' "
+                               "| grep -c 'long file name' | grep -qx 40", img),
+                     0);
+    fc_close(&t);
+}
+
+static void test_fat_dirty_bit_set_by_write_cleared_by_sync(void **state)
+{
+    struct fc_img t;
+    (void)state;
+    fc_open(&t, "fat16", "dirty");
+    uint8_t *bs = fake_disk_data(t.f);
+    assert_int_equal(bs[37] & 1, 0);
+    run_ok("write /dirty/1/x.bin 10 1");
+    struct media *m;
+    assert_int_equal(disk_get_media(fake_disk_handle(t.f), &m), 0);
+    assert_int_equal(cache_sync(m), 0); /* the cache's write-back only, not the fs */
+    media_put(m);
+    assert_int_equal(bs[37] & 1, 1);
+    assert_int_equal(vfs_sync_all(), 0);
+    assert_int_equal(bs[37] & 1, 0);
+    fc_close(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fat_write_fat12_fsck_clean_and_mtools_reads_it),
+        cmocka_unit_test(test_fat_write_fat16_fsck_clean_and_mtools_reads_it),
+        cmocka_unit_test(test_fat_write_fat32_fsck_clean_and_mtools_reads_it),
+        cmocka_unit_test(test_fat_write_past_end_fills_gap_with_zeros),
+        cmocka_unit_test(test_fat_fill_volume_gives_8_and_stays_consistent),
+        cmocka_unit_test(test_fat_rename_and_move_keep_volume_consistent),
+        cmocka_unit_test(test_fat_truncate_shrinks_and_extends_with_zeros),
+        cmocka_unit_test(test_fat_delete_files_and_empty_folders_only),
+        cmocka_unit_test(test_fat_long_names_sharing_a_basis_get_unique_aliases),
+        cmocka_unit_test(test_fat_dirty_bit_set_by_write_cleared_by_sync),
+    };
+    return cmocka_run_group_tests_name("fat_write", tests, fc_setup, NULL);
+}
