@@ -110,6 +110,43 @@ static inline uint32_t cpu_read_cr4(void)
     return v;
 }
 
+/* Control-register bits and writers used by paging (SDM Vol. 3A §2.5, §4.3). */
+#define CPU_CR0_WP (1u << 16)        /* ring 0 honours read-only pages */
+#define CPU_CR0_PG (1u << 31)        /* paging on */
+#define CPU_CR4_PSE (1u << 4)        /* 4 MiB pages in 32-bit paging */
+#define CPU_CPUID1_EDX_PSE (1u << 3) /* CPUID.01H:EDX.PSE */
+
+static inline void cpu_write_cr0(uint32_t v)
+{
+    __asm__ volatile("movl %0, %%cr0" : : "r"(v) : "memory");
+}
+
+/* Loading CR3 also flushes every non-global TLB entry. */
+static inline void cpu_write_cr3(uint32_t v)
+{
+    __asm__ volatile("movl %0, %%cr3" : : "r"(v) : "memory");
+}
+
+static inline void cpu_write_cr4(uint32_t v)
+{
+    __asm__ volatile("movl %0, %%cr4" : : "r"(v) : "memory");
+}
+
+/* Drop the TLB entry of one page (SDM Vol. 3A §4.10.4.1). */
+static inline void cpu_invlpg(uintptr_t virt)
+{
+    __asm__ volatile("invlpg (%0)" : : "r"(virt) : "memory");
+}
+
+/* True if the CPU supports 4 MiB pages (every CPU since the Pentium does, but
+ * some emulators let it be switched off). */
+static inline bool cpu_has_pse(void)
+{
+    uint32_t a, b, c, d;
+    cpu_cpuid(1, &a, &b, &c, &d);
+    return (d & CPU_CPUID1_EDX_PSE) != 0;
+}
+
 /* IDTR image (SDM Vol. 3A, Figure 6-1). */
 struct cpu_idt_ptr {
     uint16_t limit; /* size of the table in bytes, minus one */

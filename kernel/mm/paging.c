@@ -10,7 +10,7 @@
 #include "kernel/err.h"
 #include "kernel/klog.h"
 #include "kernel/lib/kstring.h"
-#include "kernel/mm/cpu_mm.h"
+#include "kernel/arch/cpu.h"
 #include "kernel/mm/pmm.h"
 #include "kernel/sync.h"
 
@@ -81,7 +81,7 @@ static int paging_table_for(uintptr_t virt, uint32_t **out)
     }
     paging_dir[slot] = (uint32_t)(uintptr_t)table | PG_PRESENT | PG_WRITE;
     if (paging_state.enabled)
-        cpu_mm_write_cr3(cpu_mm_read_cr3());
+        cpu_write_cr3(cpu_read_cr3());
     *out = table;
     return 0;
 }
@@ -97,7 +97,7 @@ void paging_init(void)
     top = MIN(MAX(top, PG_LARGE_BYTES), PG_PHYS_LIMIT);
     slots = (uint32_t)(top >> PG_LARGE_SHIFT);
     paging_state.mapped_top = top;
-    paging_state.pse = cpu_mm_has_pse();
+    paging_state.pse = cpu_has_pse();
 
     /* 2. First 4 MiB through 4 KiB pages, so page 0 can be taken away later
      *    (vm_guard_null_page). */
@@ -124,9 +124,9 @@ void paging_init(void)
 
     /* 4. Switch on: PSE before the directory that uses it, then CR3, then PG. */
     if (paging_state.pse)
-        cpu_mm_write_cr4(cpu_mm_read_cr4() | CPU_MM_CR4_PSE);
-    cpu_mm_write_cr3((uint32_t)(uintptr_t)paging_dir);
-    cpu_mm_write_cr0(cpu_mm_read_cr0() | CPU_MM_CR0_PG | CPU_MM_CR0_WP);
+        cpu_write_cr4(cpu_read_cr4() | CPU_CR4_PSE);
+    cpu_write_cr3((uint32_t)(uintptr_t)paging_dir);
+    cpu_write_cr0(cpu_read_cr0() | CPU_CR0_PG | CPU_CR0_WP);
     paging_state.enabled = true;
     pr_debug("paging: identity map 0..0x%llx with %s pages", (unsigned long long)top,
              paging_state.pse ? "4 MiB" : "4 KiB");
@@ -170,7 +170,7 @@ int mmio_map(uint64_t phys, size_t bytes, void **out_virt)
         }
         table[(p >> PG_SHIFT) & (PG_ENTRIES - 1)] =
             (uint32_t)p | PG_PRESENT | PG_WRITE | PG_PCD | PG_PWT;
-        cpu_mm_invlpg((uintptr_t)p);
+        cpu_invlpg((uintptr_t)p);
     }
     mutex_unlock(&paging_state.lock);
     if (rc)
@@ -201,7 +201,7 @@ void vm_guard_null_page(void)
         return;
     mutex_lock(&paging_state.lock);
     paging_low_table[0] = 0;
-    cpu_mm_invlpg(0);
+    cpu_invlpg(0);
     mutex_unlock(&paging_state.lock);
     pr_debug("paging: page 0 unmapped, NULL dereferences fault");
 }
