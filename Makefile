@@ -56,8 +56,10 @@ HCFLAGS := -std=c11 -D_GNU_SOURCE -DSPINDLE_HOSTED -O1 -g -Wall -Wextra -Werror 
            -fsanitize=address,undefined -fno-sanitize-recover=undefined \
            -fno-omit-frame-pointer -MMD -MP -I.
 HLDFLAGS := -fsanitize=address,undefined -pthread
+# drivers/*/lib/: the hardware-free part of a driver (format parsers, image
+# backends), compiled into both the kernel and the hosted library.
 HOSTED_C := $(shell find blkdev fs kernel/lib kernel/shell tests/host tests/fakes \
-              -name '*.c' 2>/dev/null | sort)
+              $(wildcard drivers/*/lib) -name '*.c' 2>/dev/null | sort)
 HOBJ := $(HOSTED_C:%.c=$(HOSTB)/o/%.o)
 HLIB := $(HOSTB)/libspindle.a
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -182,6 +184,8 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+# Feature fragments (e.g. mk/fuzz.mk) kept beside the main rules.
+-include $(sort $(wildcard mk/*.mk))
 
 # ---- ThreadSanitizer build of the cache concurrency tests (issue #4) -------------------------
 # `make tsan`: the hosted set again with -fsanitize=thread in its own tree, then the tests.

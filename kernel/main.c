@@ -23,6 +23,7 @@
 #include "kernel/power.h"
 #include "kernel/sched.h"
 #include "kernel/shell/shell.h"
+#include "kernel/stubs_tmp.h"
 #include "kernel/timer.h"
 
 void kernel_main(uint32_t magic, const struct multiboot_info *mbi);
@@ -84,14 +85,19 @@ void kernel_main(uint32_t magic, const struct multiboot_info *mbi)
      *    against every export registered above). */
     blkdev_init();
     fat_register(); /* before any driver adds a disk, so every scan probes FAT */
+    iso9660_register();
     kernel_size_cache();
     cache_start_flusher();
     disk_register_commands();
     cache_register_commands();
     fs_register_commands();
     module_register_commands();
+    blkbench_register_commands();
+    faulty_init();
+    vdisk_init();
     ramdisk_init();
     bootdisk_init();
+    ata_init();
     module_load_all();
 
     /* 9. The shell runs in this (main) thread for as long as the kernel lives. */
