@@ -183,7 +183,7 @@ bench: deps
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f 2>/dev/null)
 # Feature fragments (e.g. mk/fuzz.mk) kept beside the main rules.
 -include $(sort $(wildcard mk/*.mk))
 

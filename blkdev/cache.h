@@ -20,12 +20,18 @@
  *  - Replacement: 2Q (Johnson & Shasha, VLDB 1994) per media: new file data
  *    enters a FIFO probation queue A1in; only lines referenced again (found
  *    in the ghost queue A1out, or hit in A1in outside the correlation
- *    window) or metadata (CACHE_SYS) enter the protected LRU queue Am. A
- *    one-pass scan therefore only cycles A1in (1/8 of the share) and never
- *    evicts hot metadata or a re-read hot set. 2Q over ARC: no
- *    adaptation state to get wrong, O(1) per access, and the sys/app hint of
- *    KolibriOS maps onto it directly. CLOCK-Pro would suit a lock-free hit
- *    path, which a single mutex does not need.
+ *    window) or metadata (CACHE_SYS) enter the protected queue Am. A
+ *    one-pass scan therefore only cycles A1in (1/32 of the share) and never
+ *    evicts hot metadata or a re-read hot set. On top, TinyLFU admission
+ *    (Einziger et al., ACM ToS 2017): a count-min sketch of recent
+ *    references decides whether a line entering a full Am is worth more
+ *    than the line it would displace, and Am evicts the least referenced of
+ *    the few lines at its LRU end - this brings the hit ratio close to the
+ *    best any online policy can do on skewed workloads (numbers in cache.c).
+ *    2Q over ARC: no adaptation state to get wrong, O(1) per access, and the
+ *    sys/app hint of KolibriOS maps onto it directly (metadata also counts
+ *    extra in TinyLFU). CLOCK-Pro would suit a lock-free hit path, which a
+ *    single mutex does not need.
  *  - Dirty lines are never evicted; they are written back sorted by LBA with
  *    adjacent sectors merged into requests of up to CACHE_MAX_TRANSFER_BYTES.
  *    A sector is clean only after the driver confirmed the write (STYLE §5).
@@ -132,6 +138,10 @@ int cache_flusher_run_once(void);
  * Return the first error; the per-disk reasons are logged. */
 int cache_sync_all(void);
 int cache_drop_all(void);
+/* The same for one media: write back, then drop its clean lines and ghosts,
+ * so the next read of any sector goes to the driver. Returns 0 or the
+ * write-back error (dirty lines are never dropped). */
+int cache_drop(struct media *m);
 /* Statistics of one media (0, or ERR_NOENT if it never had cache I/O) and of
  * everything together (global also counts media already gone). */
 int cache_get_stats(struct media *m, struct cache_stats *out);

@@ -13,6 +13,8 @@
 #include "blkdev/disk_priv.h"
 #include "kernel/sync.h"
 
+#define CACHE_AM_SAMPLE 8        /* Am lines compared by frequency per eviction */
+#define CACHE_SYS_WORTH 2        /* metadata counts as this many extra references */
 #define CACHE_STREAMS 4          /* sequential streams tracked per media */
 #define CACHE_EVICT_SCAN 64      /* lines looked at per eviction before giving up */
 #define CACHE_FLUSH_PERIOD_MS 500u /* flusher wake-up period */
@@ -39,6 +41,7 @@ enum cache_line_flag {
     LINE_READING = 1u << 0, /* a driver read is filling the invalid sectors */
     LINE_RA = 1u << 1,      /* brought in by read-ahead, not read yet */
     LINE_WB = 1u << 2,      /* part of a running write-back (not evictable) */
+    LINE_SYS = 1u << 3,     /* referenced as CACHE_SYS (metadata) at least once */
 };
 
 /* One 4 KiB line: CACHE_LINE_BYTES / sector size consecutive sectors. */
@@ -113,6 +116,11 @@ struct cache_global {
     unsigned pass;             /* flusher pass counter */
     struct cache_stats gone;   /* counters of released media (global totals) */
     bool ra_off;               /* read-ahead disabled (bench: policy-only hit ratios) */
+    bool freq_off;             /* TinyLFU admission disabled (bench: plain 2Q) */
+    uint8_t *freq;             /* cache_freq.c: count-min sketch counters */
+    size_t freq_mask;          /* counters - 1 */
+    size_t freq_adds;          /* references since the last halving */
+    size_t freq_age_at;        /* halve after this many references */
 };
 extern struct cache_global cache_state;
 
@@ -131,6 +139,14 @@ void cache_link_init(struct cache_link *l);
 void cache_link_del(struct cache_link *l);
 void cache_link_add_tail(struct cache_link *head, struct cache_link *l);
 bool cache_link_empty(const struct cache_link *head);
+
+/* ---- cache_freq.c (TinyLFU frequency sketch) ---------------------------------------------- */
+/* Size the sketch for a budget of `budget_lines` lines (grows only). */
+int cache_freq_resize_locked(size_t budget_lines);
+/* Count one reference to the line key (cd, line_lba). */
+void cache_freq_add_locked(const struct cache_dev *cd, lba_t line_lba);
+/* Recent references to the key (0..255, an overestimate at worst). */
+unsigned cache_freq_estimate_locked(const struct cache_dev *cd, lba_t line_lba);
 
 /* ---- cache_wb.c --------------------------------------------------------------------------- */
 /* Register the memory-pressure reclaimer (from cache_init). */

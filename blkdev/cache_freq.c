@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+/* Reference-frequency sketch of the sector cache (TinyLFU admission, after
+ * Einziger, Friedman & Manes, "TinyLFU: A Highly Efficient Cache Admission
+ * Policy", ACM ToS 2017). It estimates how often each cache line key (media,
+ * line) was referenced recently, including keys the cache no longer holds,
+ * in a count-min sketch: CACHE_FREQ_ROWS saturating 8-bit counters per key
+ * in one power-of-two array, the estimate being their minimum. Every
+ * CACHE_FREQ_AGE_FACTOR x (lines of budget) references all counters are
+ * halved, so the sketch follows a changing workload.
+ * cache.c uses it when a line leaves the probation queue A1in: the line is
+ * moved into the protected queue Am instead of being evicted if it was
+ * referenced more often than Am's least recently used line, which is evicted
+ * in its place. Ties keep Am as it is, so a one-pass scan (estimate 1) never
+ * displaces anything.
+ * Locking: cache_state.lock held by every caller. */
+#include "blkdev/cache_priv.h"
+#include "kernel/err.h"
+#include "kernel/kmem.h"
+
+#define CACHE_FREQ_ROWS 4
+#define CACHE_FREQ_COUNTERS_PER_LINE 32 /* counters per line of budget (power of two) */
+#define CACHE_FREQ_AGE_FACTOR 40
+
+static uint64_t cache_freq_key(const struct cache_dev *cd, lba_t line_lba)
+{
+    uint64_t h = (uint64_t)(uintptr_t)cd * 0xD6E8FEB86659FD93ull ^ (line_lba / cd->spl);
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ull;
+    h ^= h >> 32;
+    return h;
+}
+
+/* Index of row `row` for key hash h: 16 bits of h per row, spread by an odd
+ * multiplier so the rows are independent enough for a count-min sketch. */
+static size_t cache_freq_index(uint64_t h, unsigned row)
+{
+    uint64_t x = (h >> (16 * row)) * 0x9E3779B97F4A7C15ull + row;
+    x ^= x >> 29;
+    return (size_t)x & cache_state.freq_mask;
+}
+
+int cache_freq_resize_locked(size_t budget_lines)
+{
+    size_t want = 1024;
+    while (want < budget_lines * CACHE_FREQ_COUNTERS_PER_LINE && want < ((size_t)1 << 28))
+        want <<= 1;
+    if (cache_state.freq && want <= cache_state.freq_mask + 1)
+        return 0;
+    uint8_t *counters = kzalloc(want);
+    if (!counters)
+        return ERR_NOMEM;
+    kfree(cache_state.freq);
+    cache_state.freq = counters;
+    cache_state.freq_mask = want - 1;
+    cache_state.freq_adds = 0;
+    cache_state.freq_age_at = MAX(budget_lines, (size_t)1) * CACHE_FREQ_AGE_FACTOR;
+    return 0;
+}
+
+/* Halve every counter: old references count half as much as new ones. */
+static void cache_freq_age_locked(void)
+{
+    for (size_t i = 0; i <= cache_state.freq_mask; i++)
+        cache_state.freq[i] >>= 1;
+    cache_state.freq_adds = 0;
+}
+
+void cache_freq_add_locked(const struct cache_dev *cd, lba_t line_lba)
+{
+    if (!cache_state.freq)
+        return;
+    uint64_t h = cache_freq_key(cd, line_lba);
+    /* Conservative update: raise only the counters at the minimum. */
+    uint8_t min = UINT8_MAX;
+    for (unsigned r = 0; r < CACHE_FREQ_ROWS; r++)
+        min = MIN(min, cache_state.freq[cache_freq_index(h, r)]);
+    if (min < UINT8_MAX) {
+        for (unsigned r = 0; r < CACHE_FREQ_ROWS; r++) {
+            uint8_t *c = &cache_state.freq[cache_freq_index(h, r)];
+            if (*c == min)
+                (*c)++;
+        }
+    }
+    if (++cache_state.freq_adds >= cache_state.freq_age_at)
+        cache_freq_age_locked();
+}
+
+unsigned cache_freq_estimate_locked(const struct cache_dev *cd, lba_t line_lba)
+{
+    if (!cache_state.freq)
+        return 0;
+    uint64_t h = cache_freq_key(cd, line_lba);
+    uint8_t min = UINT8_MAX;
+    for (unsigned r = 0; r < CACHE_FREQ_ROWS; r++)
+        min = MIN(min, cache_state.freq[cache_freq_index(h, r)]);
+    return min;
+}
