@@ -367,6 +367,26 @@ static int cmd_df(int argc, char **argv)
     return rc ? fs_cmd_fail(rc) : 0;
 }
 
+/* ---- label ------------------------------------------------------------------------------ */
+
+static int cmd_label(int argc, char **argv)
+{
+    if (argc != 2 && argc != 3)
+        return shell_error("usage: label /DISK/PART [NEW]");
+    if (argc == 3) {
+        int rc = vfs_set_label(argv[1], argv[2]);
+        if (rc == ERR_INVAL || rc == ERR_NAMETOOLONG)
+            return shell_error("bad label '%s' (up to 11 ASCII characters, none of \"*+,./:;<=>?[\\]|)",
+                               argv[2]);
+        return rc ? fs_cmd_fail(rc) : 0;
+    }
+    struct vfs_statfs st;
+    int rc = vfs_statfs(argv[1], &st);
+    if (rc)
+        return fs_cmd_fail(rc);
+    kprintf("%s\n", st.label);
+    return 0;
+}
 
 static const struct shell_cmd fs_cmds[] = {
     { "ls", "PATH", "list a folder: d|f SIZE NAME", cmd_ls },
@@ -378,6 +398,7 @@ static const struct shell_cmd fs_cmds[] = {
     { "cp", "SRC DST", "copy a file (any disks)", cmd_cp },
     { "mv", "SRC DST", "rename or move a file or folder", cmd_mv },
     { "rm", "PATH", "delete a file", cmd_rm },
+    { "label", "/DISK/PART [NEW]", "show or set a volume label (\"\" removes it)", cmd_label },
     { "mkdir", "PATH", "create a folder", cmd_mkdir },
     { "rmdir", "PATH", "delete an empty folder", cmd_rmdir },
     { "truncate", "PATH SIZE", "cut or extend (with zeros) a file", cmd_truncate },

@@ -335,6 +335,17 @@ int vfs_statfs(const char *path, struct vfs_statfs *out)
     return rc;
 }
 
+int vfs_set_label(const char *path, const char *label)
+{
+    struct vfs_target t;
+    int rc = vfs_resolve_part(path, &t);
+    if (rc)
+        return rc == ERR_ACCESS ? ERR_NOTSUP : rc;
+    rc = t.ops->set_label ? t.ops->set_label(t.fs, label) : ERR_NOTSUP;
+    vfs_put(&t);
+    return rc;
+}
+
 struct vfs_mounted_ctx {
     bool mount;             /* mount what is not mounted yet */
     int (*fn)(const char *path, void *ctx);

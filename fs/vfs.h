@@ -73,6 +73,8 @@ struct vfs_fs_ops {
     int (*mkdir)(void *fs, const char *path);
     int (*rename)(void *fs, const char *from, const char *to);
     int (*statfs)(void *fs, struct vfs_statfs *out);
+    /* Optional (NULL = ERR_NOTSUP): set the volume label, "" removes it. */
+    int (*set_label)(void *fs, const char *label);
     int (*sync)(void *fs);
 };
 
@@ -107,6 +109,10 @@ int vfs_mkdir(const char *path);
 int vfs_rename(const char *from, const char *to);
 /* Statistics of the partition `path` lies on. */
 int vfs_statfs(const char *path, struct vfs_statfs *out);
+/* Set the label of the volume mounted at partition path `path` ("/hd0/1");
+ * "" removes it. ERR_NOTSUP if its file system cannot, ERR_INVAL or
+ * ERR_NAMETOOLONG for a label it cannot store (FAT: 11 ASCII characters). */
+int vfs_set_label(const char *path, const char *label);
 /* Make every mounted file system durable (FAT: tables, FSInfo, dirty bit),
  * then the cache. Returns the first error; keeps going after it. */
 int vfs_sync_all(void);

@@ -715,3 +715,50 @@ int fat_dir_label(struct fat_vol *v, char *out, size_t cap)
         kstrlcpy(out, v->bpb.label, cap);
     return 0;
 }
+
+int fat_dir_set_label(struct fat_vol *v, const uint8_t name11[11])
+{
+    struct fat_dir root = fat_root_dir(v);
+    bool clear = true;
+    for (unsigned i = 0; i < 11; i++)
+        clear = clear && name11[i] == ' ';
+    /* 1. The existing label entry, if any: rename or delete it. */
+    uint32_t index = 0;
+    for (;; index++) {
+        uint8_t *e;
+        uint32_t sector;
+        int rc = fat_dir_get(v, root, index, &e, &sector);
+        if (rc == ERR_EOM || (rc == 0 && e[0] == FAT_ENTRY_FREE))
+            break;
+        if (rc)
+            return rc;
+        if (e[0] == FAT_ENTRY_DELETED || (e[DIR_ATTR] & FAT_ATTR_MASK) == FAT_ATTR_LFN ||
+            !(e[DIR_ATTR] & VFS_ATTR_VOLUME))
+            continue;
+        if (clear)
+            e[0] = FAT_ENTRY_DELETED;
+        else
+            memcpy(e, name11, 11);
+        return fat_dir_put(v, sector);
+    }
+    if (clear)
+        return 0;
+    /* 2. None yet: a new entry with only the volume attribute and a time. */
+    uint32_t start;
+    int rc = fat_dir_find_free(v, root, 1, &start);
+    if (rc)
+        return rc;
+    uint8_t *e;
+    uint32_t sector;
+    rc = fat_dir_get(v, root, start, &e, &sector);
+    if (rc)
+        return rc;
+    memset(e, 0, FAT_DIRENT_BYTES);
+    memcpy(e, name11, 11);
+    e[DIR_ATTR] = VFS_ATTR_VOLUME;
+    uint16_t date, time;
+    fat_now(&date, &time);
+    put_le16(e, DIR_WRT_DATE, date);
+    put_le16(e, DIR_WRT_TIME, time);
+    return fat_dir_put(v, sector);
+}

@@ -19,7 +19,7 @@ enum {
     BPB_TOT_SEC32 = 32,
     BS16_STATE = 37, BS16_BOOT_SIG = 38, BS16_VOL_ID = 39, BS16_VOL_LAB = 43,
     BPB32_FAT_SZ32 = 36, BPB32_EXT_FLAGS = 40, BPB32_FS_VER = 42, BPB32_ROOT_CLUS = 44,
-    BPB32_FS_INFO = 48, BS32_STATE = 65, BS32_BOOT_SIG = 66, BS32_VOL_ID = 67,
+    BPB32_FS_INFO = 48, BPB32_BK_BOOT_SEC = 50, BS32_STATE = 65, BS32_BOOT_SIG = 66, BS32_VOL_ID = 67,
     BS32_VOL_LAB = 71,
 };
 #define FAT_BS_STATE_DIRTY 0x01 /* Linux/dosfstools: boot sector "state" bit 0 */
@@ -265,6 +265,9 @@ int fat_dir_update(struct fat_vol *v, const struct fat_found *f);
 int fat_dir_is_empty(struct fat_vol *v, struct fat_dir dir, bool *empty);
 /* Volume label from the root directory's label entry; "" if none. */
 int fat_dir_label(struct fat_vol *v, char *out, size_t cap);
+/* Set the root directory's label entry to name11 (blank-padded, already
+ * validated); eleven blanks delete it. Caller holds v->lock in a change. */
+int fat_dir_set_label(struct fat_vol *v, const uint8_t name11[11]);
 
 /* DOS date/time of "now" (no wall clock yet: a fixed instant). */
 void fat_now(uint16_t *date, uint16_t *time);

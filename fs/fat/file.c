@@ -695,6 +695,66 @@ static int fat_op_statfs(void *fs, struct vfs_statfs *out)
     return rc;
 }
 
+/* A label as FAT stores it: up to 11 printable ASCII characters, upper-cased,
+ * none of the characters 8.3 names forbid, blank-padded. "" = no label. */
+static int fat_label_encode(const char *label, uint8_t out[11])
+{
+    size_t n = strlen(label);
+    if (n > 11)
+        return ERR_NAMETOOLONG;
+    memset(out, ' ', 11);
+    for (size_t i = 0; i < n; i++) {
+        char c = label[i];
+        if ((uint8_t)c < 0x20 || (uint8_t)c > 0x7E || strchr("\"*+,./:;<=>?[\\]|", c))
+            return ERR_INVAL;
+        out[i] = (uint8_t)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+    }
+    if (n > 0 && label[0] == ' ')
+        return ERR_INVAL;
+    return 0;
+}
+
+/* Write the label into a boot sector (and FAT32's backup copy) that has the
+ * extended boot signature; older boot sectors have no label field. */
+static int fat_bpb_set_label(struct fat_vol *v, const uint8_t name11[11])
+{
+    int rc = fat_io_read(v, 0, 1, v->bounce, CACHE_SYS);
+    if (rc || v->bounce[v->bpb.state_offset + 1] != 0x29)
+        return rc;
+    uint32_t backup = v->bpb.type == FAT_TYPE_32 ? le16_at(v->bounce, BPB32_BK_BOOT_SEC) : 0;
+    bool blank = name11[0] == ' ';
+    memcpy(v->bounce + v->bpb.state_offset + 6, blank ? (const uint8_t *)"NO NAME    " : name11,
+           11);
+    rc = fat_io_write(v, 0, 1, v->bounce, CACHE_SYS);
+    if (rc == 0 && backup != 0 && backup < v->bpb.fat_first)
+        rc = fat_io_write(v, backup, 1, v->bounce, CACHE_SYS);
+    return rc;
+}
+
+static int fat_op_set_label(void *fs, const char *label)
+{
+    struct fat_vol *v = fs;
+    uint8_t name11[11];
+    int rc = fat_label_encode(label, name11);
+    if (rc)
+        return rc;
+    rc = fat_change_begin(v);
+    if (rc)
+        return rc;
+    /* Directory entry first (what Windows and mtools show), then the BPB. */
+    rc = fat_dir_set_label(v, name11);
+    if (rc == 0)
+        rc = fat_bpb_set_label(v, name11);
+    if (rc == 0) {
+        size_t n = 11;
+        while (n > 0 && name11[n - 1] == ' ')
+            n--;
+        memcpy(v->bpb.label, name11, n);
+        v->bpb.label[n] = '\0';
+    }
+    return fat_change_end(v, rc);
+}
+
 static int fat_op_sync(void *fs)
 {
     struct fat_vol *v = fs;
@@ -716,5 +776,6 @@ const struct vfs_fs_ops fat_vfs_ops = {
     .mkdir = fat_op_mkdir,
     .rename = fat_op_rename,
     .statfs = fat_op_statfs,
+    .set_label = fat_op_set_label,
     .sync = fat_op_sync,
 };

@@ -90,6 +90,60 @@ static void test_fat_write_fat32_fsck_clean_and_mtools_reads_it(void **state)
     write_and_check("fat32", "wr32");
 }
 
+/* Set, show, replace and remove the label; mtools must agree each time. */
+static void label_roundtrip(const char *image, const char *disk)
+{
+    struct fc_img t;
+    char line[256], save[64];
+    int failed;
+    fc_open(&t, image, disk);
+    snprintf(line, sizeof(line), "label /%s/1 'My Disk_1'", disk);
+    run_ok(line);
+    snprintf(line, sizeof(line), "label /%s/1", disk);
+    assert_string_equal(fc_run(line, &failed), "MY DISK_1\n");
+    snprintf(save, sizeof(save), "%s-label.img", image);
+    const char *img = sync_and_fsck(&t, save);
+    assert_int_equal(fc_system("MTOOLS_SKIP_CHECK=1 mlabel -s -i '%s' :: | "
+                               "grep -q 'Volume label is MY DISK_1'", img),
+                     0);
+    /* Replace, then remove; a label FAT cannot store is refused. */
+    snprintf(line, sizeof(line), "label /%s/1 second", disk);
+    run_ok(line);
+    snprintf(line, sizeof(line), "label /%s/1 'a*b'", disk);
+    fc_run(line, &failed);
+    assert_true(failed);
+    snprintf(line, sizeof(line), "label /%s/1 twelve_chars", disk);
+    fc_run(line, &failed);
+    assert_true(failed);
+    snprintf(save, sizeof(save), "%s-label2.img", image);
+    img = sync_and_fsck(&t, save);
+    assert_int_equal(fc_system("MTOOLS_SKIP_CHECK=1 mlabel -s -i '%s' :: | "
+                               "grep -q 'Volume label is SECOND'", img),
+                     0);
+    snprintf(line, sizeof(line), "label /%s/1 ''", disk);
+    run_ok(line);
+    snprintf(line, sizeof(line), "label /%s/1", disk);
+    assert_string_equal(fc_run(line, &failed), "\n");
+    snprintf(save, sizeof(save), "%s-label3.img", image);
+    img = sync_and_fsck(&t, save);
+    assert_int_equal(fc_system("MTOOLS_SKIP_CHECK=1 mlabel -s -i '%s' :: | "
+                               "grep -q 'Volume has no label'", img),
+                     0);
+    fc_close(&t);
+}
+
+static void test_fat_label_set_replace_remove_fat16_mtools_agrees(void **state)
+{
+    (void)state;
+    label_roundtrip("fat16", "lb16");
+}
+
+static void test_fat_label_set_replace_remove_fat32_mtools_agrees(void **state)
+{
+    (void)state;
+    label_roundtrip("fat32", "lb32");
+}
+
 static void test_fat_write_past_end_fills_gap_with_zeros(void **state)
 {
     struct fc_img t;
@@ -245,6 +299,8 @@ int main(void)
         cmocka_unit_test(test_fat_delete_files_and_empty_folders_only),
         cmocka_unit_test(test_fat_long_names_sharing_a_basis_get_unique_aliases),
         cmocka_unit_test(test_fat_dirty_bit_set_by_write_cleared_by_sync),
+        cmocka_unit_test(test_fat_label_set_replace_remove_fat16_mtools_agrees),
+        cmocka_unit_test(test_fat_label_set_replace_remove_fat32_mtools_agrees),
     };
     return cmocka_run_group_tests_name("fat_write", tests, fc_setup, NULL);
 }
