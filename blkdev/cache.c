@@ -311,12 +311,16 @@ static struct cache_line *cache_am_victim_locked(struct cache_dev *cd, unsigned 
 {
     struct cache_line *best = NULL;
     unsigned best_freq = 0, seen = 0;
+    struct cache_link *next;
     for (struct cache_link *n = cd->am.prev; n != &cd->am && *budget > 0 && seen < CACHE_AM_SAMPLE;
-         n = n->prev) {
+         n = next) {
         struct cache_line *l = LINE_OF_Q(n);
+        next = n->prev;
         (*budget)--;
-        if (l->dirty_mask != 0 || (l->flags & (LINE_READING | LINE_WB)))
+        if (l->dirty_mask != 0 || (l->flags & (LINE_READING | LINE_WB))) {
+            cache_queue_push_locked(l, CQ_AM); /* out of the way while it is busy */
             continue;
+        }
         seen++;
         unsigned f = cache_state.freq_off ? 0 : cache_worth_locked(cd, l->lba, l->flags & LINE_SYS);
         if (!best || f < best_freq) {
@@ -330,19 +334,22 @@ static struct cache_line *cache_am_victim_locked(struct cache_dev *cd, unsigned 
 /* Evict one line of cd following 2Q. Returns false if none could go. */
 static bool cache_evict_one_locked(struct cache_dev *cd)
 {
-    unsigned budget = CACHE_EVICT_SCAN;
+    /* Each queue gets its own look-at budget, never more than its length:
+     * a probation queue full of dirty lines must not hide Am's clean ones. */
+    unsigned in_budget = (unsigned)MIN((size_t)CACHE_EVICT_SCAN, cd->n_a1in);
+    unsigned am_budget = (unsigned)MIN((size_t)CACHE_EVICT_SCAN, cd->n_am);
     bool a1in_first = cd->n_a1in > cache_kin(cd) || cd->n_am == 0;
-    struct cache_line *v = a1in_first ? cache_victim_in_locked(cd, CQ_A1IN, &budget)
-                                      : cache_am_victim_locked(cd, &budget);
+    struct cache_line *v = a1in_first ? cache_victim_in_locked(cd, CQ_A1IN, &in_budget)
+                                      : cache_am_victim_locked(cd, &am_budget);
     if (!v)
-        v = a1in_first ? cache_am_victim_locked(cd, &budget)
-                       : cache_victim_in_locked(cd, CQ_A1IN, &budget);
+        v = a1in_first ? cache_am_victim_locked(cd, &am_budget)
+                       : cache_victim_in_locked(cd, CQ_A1IN, &in_budget);
     if (!v)
         return false;
     /* TinyLFU admission (cache_freq.c): a probation line referenced more
      * often than Am's candidate takes that line's place instead of leaving. */
     if (v->queue == CQ_A1IN && !(v->flags & LINE_RA) && cd->n_am > 0 && !cache_state.freq_off) {
-        struct cache_line *am_v = cache_am_victim_locked(cd, &budget);
+        struct cache_line *am_v = cache_am_victim_locked(cd, &am_budget);
         if (am_v && cache_worth_locked(cd, v->lba, v->flags & LINE_SYS) >
                         cache_worth_locked(cd, am_v->lba, am_v->flags & LINE_SYS)) {
             cache_queue_push_locked(v, CQ_AM);

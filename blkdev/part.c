@@ -34,9 +34,12 @@ static const char *const part_whole_reason[] = {
     "no 0x55AA signature in LBA 0",
     "file-system boot sector in LBA 0",
     "invalid boot flag in LBA 0, not a partition table",
+    "ISO9660 volume at byte 32768 (hybrid CD image)",
 };
 
-enum part_whole_why { WHOLE_EMPTY, WHOLE_NO_SIG, WHOLE_BOOT_SECTOR, WHOLE_BAD_FLAGS };
+enum part_whole_why { WHOLE_EMPTY, WHOLE_NO_SIG, WHOLE_BOOT_SECTOR, WHOLE_BAD_FLAGS, WHOLE_ISO };
+
+#define ISO_VD_BYTE 32768u /* ISO9660: first volume descriptor (block 16 of 2048) */
 
 static bool part_is_all_zero(const uint8_t *buf, size_t len)
 {
@@ -158,6 +161,39 @@ int part_scan_add(struct part_scan *s, const char *tag, const struct part_info *
     return 0;
 }
 
+/* Does an ISO9660 volume descriptor ("\x01CD001\x01"...) start at byte
+ * 32768? Hybrid CD images (grub-mkrescue, isohybrid) also carry an MBR
+ * whose entries point into the ISO; the file system is the whole media.
+ * Returns 0 (answer in *iso) or ERR_NOMEM; a read error just means no. */
+static int part_probe_iso9660(struct part_scan *s, bool *iso)
+{
+    uint32_t ss = s->r->sector_size;
+    lba_t lba = ISO_VD_BYTE / ss;
+    *iso = false;
+    if (lba >= s->r->capacity_sectors)
+        return 0;
+    uint8_t *sec = kmalloc(ss);
+    if (!sec)
+        return ERR_NOMEM;
+    *iso = part_scan_read(s, lba, 1, sec) == 0 &&
+           memcmp(sec + ISO_VD_BYTE % ss + 1, "CD001", 5) == 0 && sec[ISO_VD_BYTE % ss + 6] == 1;
+    kfree(sec);
+    return 0;
+}
+
+/* Does a used MBR entry start at or below the sector of byte 32768? Real
+ * disks start partitions far later (2048, or 63 on old CHS layouts), hybrid
+ * CD images at 0 or 1. */
+static bool part_mbr_covers_iso_descriptors(const uint8_t *lba0, uint32_t sector_size)
+{
+    for (unsigned i = 0; i < MBR_ENTRIES; i++) {
+        const uint8_t *e = lba0 + MBR_TABLE_OFF + i * MBR_ENTRY_BYTES;
+        if (e[MBR_E_TYPE] != 0 && le32_at(e, MBR_E_START) <= ISO_VD_BYTE / sector_size)
+            return true;
+    }
+    return false;
+}
+
 static bool part_reader_is_sane(const struct part_reader *r, const char *disk)
 {
     if (!r->read) {
@@ -225,6 +261,17 @@ int part_scan(const struct part_reader *r, struct part_table *out)
         out->kind = PART_KIND_GPT;
         err = gpt_scan(&s);
         goto out_done;
+    }
+    /* 3c'. A hybrid CD image: an MBR entry covers the ISO9660 descriptors
+     * at byte 32768 and they are there (only then is that sector read). */
+    if (part_mbr_covers_iso_descriptors(lba0, r->sector_size)) {
+        bool iso;
+        err = part_probe_iso9660(&s, &iso);
+        if (err || iso) {
+            if (!err)
+                err = part_add_whole(&s, WHOLE_ISO);
+            goto out_done;
+        }
     }
     /* 3d. Boot flags other than 0x00/0x80: not a partition table. */
     if (!mbr_has_valid_boot_flags(lba0)) {

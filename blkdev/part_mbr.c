@@ -17,10 +17,6 @@
 #include "kernel/lib/kstring.h"
 
 /* Partition table entry (16 bytes), offsets inside the entry. */
-#define MBR_E_BOOT 0
-#define MBR_E_TYPE 4
-#define MBR_E_START 8
-#define MBR_E_LEN 12
 #define MBR_BOOT_ACTIVE 0x80
 /* Linux numbers logical partitions from 5; table_index follows it. */
 #define MBR_FIRST_LOGICAL_INDEX 5

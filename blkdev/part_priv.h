@@ -15,6 +15,11 @@
 #define MBR_TABLE_OFF 446
 #define MBR_ENTRY_BYTES 16
 #define MBR_ENTRIES 4
+/* Byte offsets inside one MBR entry. */
+#define MBR_E_BOOT 0
+#define MBR_E_TYPE 4
+#define MBR_E_START 8
+#define MBR_E_LEN 12
 #define MBR_SIG_OFF 510
 #define MBR_SIGNATURE 0xaa55u
 #define MBR_TYPE_GPT_PROTECTIVE 0xee

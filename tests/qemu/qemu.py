@@ -66,6 +66,9 @@ def is_log_line(line):
     return LOG_LINE_RE.match(line) is not None
 
 
+_EMBEDDED_LOG_RE = re.compile(r"(?<=[^\n])\[ *\d+\.\d{3}\] [^\n]*\n")
+
+
 def split_output(text, command=None, keep_log_lines=False):
     """Turn raw console text between a command and the next prompt into lines.
 
@@ -74,7 +77,10 @@ def split_output(text, command=None, keep_log_lines=False):
     anything before it is dropped. The empty remainder before the prompt is
     dropped. Kernel log lines are removed unless keep_log_lines.
     """
-    lines = [ln.rstrip("\r") for ln in text.replace("\r\n", "\n").split("\n")]
+    # A log line printed while a command's output was being written lands in
+    # the middle of an output line: cut it out so the output line is whole.
+    text = _EMBEDDED_LOG_RE.sub("", text.replace("\r\n", "\n"))
+    lines = [ln.rstrip("\r") for ln in text.split("\n")]
     if lines and lines[-1] == "":
         lines.pop()
     if command is not None:

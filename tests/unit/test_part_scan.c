@@ -124,6 +124,22 @@ static void test_scan_exfat_boot_sector_is_whole_media(void **state)
     scan_expect_kind(&f, PART_KIND_WHOLE, 1);
 }
 
+/* grub-mkrescue / isohybrid: a valid MBR whose entry points into the ISO. */
+static void test_scan_hybrid_iso_with_mbr_is_whole_media(void **state)
+{
+    struct fake_sector_reader f;
+    uint8_t *s = mem_lba0(&f);
+    (void)state;
+
+    s[446] = 0x80;
+    s[446 + 4] = 0xcd;
+    put_le32(s, 446 + 8, 1);
+    put_le32(s, 446 + 12, MEM_SECTORS - 1);
+    put_le16(s, 510, 0xaa55);
+    memcpy(f.mem + 32768, "\x01" "CD001" "\x01", 7);
+    scan_expect_kind(&f, PART_KIND_WHOLE, 1);
+}
+
 static void test_scan_jump_without_sane_bpb_is_mbr(void **state)
 {
     struct fake_sector_reader f;
@@ -236,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_scan_all_zero_disk_is_whole_media),
         cmocka_unit_test(test_scan_ntfs_boot_sector_is_whole_media),
         cmocka_unit_test(test_scan_exfat_boot_sector_is_whole_media),
+        cmocka_unit_test(test_scan_hybrid_iso_with_mbr_is_whole_media),
         cmocka_unit_test(test_scan_jump_without_sane_bpb_is_mbr),
         cmocka_unit_test(test_scan_bpb_with_plausible_table_is_mbr),
         cmocka_unit_test(test_scan_bad_boot_flag_is_whole_media),
