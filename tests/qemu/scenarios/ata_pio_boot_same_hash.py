@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: MIT
+"""PIO gives the same data as DMA: booted with `ata=pio` on the kernel
+command line, `ata` reports mode PIO and `dhash` of a disk equals the
+host's sha256; after `ata dma` the same range read by DMA (cache dropped
+first) hashes the same, and `ata pio` switches back at run time."""
+
+import hashlib
+import os
+import random
+
+MIB = 6
+IMG = {}
+
+
+def machine_args(ctx):
+    os.makedirs(ctx.tmp, exist_ok=True)
+    data = bytearray(random.Random(7).randbytes(MIB * 1024 * 1024))
+    data[510:512] = b"\0\0"
+    path = ctx.path("pio.img")
+    with open(path, "wb") as f:
+        f.write(data)
+    IMG["sha"] = hashlib.sha256(data).hexdigest()
+    return ["-M", "pc", "-m", "256", "-kernel", os.path.join(ctx.build, "kernel.elf"),
+            "-append", "ata=pio",
+            "-drive", "file=%s,format=raw,if=ide,index=1" % path]
+
+
+def run(vm, ctx):
+    assert any("mode PIO" in l for l in vm.cmd("ata")), "not PIO"
+    count = MIB * 2048
+    assert vm.cmd("dhash hd1 0 %d" % count, timeout=120) == [IMG["sha"]]
+    assert vm.cmd("ata dma") == ["ata: mode dma"]
+    assert any("mode UDMA" in l for l in vm.cmd("ata")), "not DMA"
+    vm.cmd("cache drop")
+    assert vm.cmd("dhash hd1 0 %d" % count, timeout=120) == [IMG["sha"]]
+    assert vm.cmd("ata pio") == ["ata: mode pio"]
+    assert any("mode PIO" in l for l in vm.cmd("ata"))
