@@ -82,14 +82,25 @@ struct vd_info {
     uint32_t sector_size;   /* 512 or 2048 (iso) */
     uint32_t block_bytes;   /* allocation unit (cluster, grain, block), 0 = none */
     char parent[256];       /* backing file name as stored, "" = none */
+    /* Identities for chain validation (VHD, VDI); all-zero = unknown, not
+     * checked. The chain rejects a parent whose uuid differs from the
+     * child's parent_uuid when both are known, and any uuid seen twice. */
+    uint8_t uuid[16];
+    uint8_t parent_uuid[16];
 };
 
+/* Filled by the chain before backend->open (backend, file, readonly,
+ * raw_offset); the backend fills info and priv and may force readonly to
+ * true. The chain may move this struct between calls (commit does): a
+ * backend keeps no pointer to it, only to its own priv. */
 struct vd_image {
     const struct vd_backend *backend;
     struct vd_file *file;
     struct vd_info info;
     bool readonly;
     void *priv;             /* backend state */
+    uint64_t raw_offset;    /* raw/iso only: byte offset of the disk in the file,
+                             * set by the chain before open; 0 for other formats */
 };
 
 struct vd_create_opts {
@@ -108,13 +119,28 @@ struct vd_backend {
     void (*close)(struct vd_image *img);
     /* Byte offsets and lengths are multiples of 512. A backend may complete
      * less than asked at an allocation-unit boundary: *done says how much
-     * (always > 0 on success). VD_BLOCK_FREE: `*done` bytes are not allocated. */
+     * (always > 0 on success). VD_BLOCK_FREE: `*done` bytes are not allocated.
+     *
+     * write and VD_BLOCK_FREE: a write into an allocation unit that is not
+     * allocated, without VD_WRITE_FULL_BLOCK, may return VD_BLOCK_FREE with
+     * *done = bytes of the request inside that unit and nothing written;
+     * the chain then reads the whole unit from the parent (zeroes without
+     * one), merges the new data and writes the unit with
+     * VD_WRITE_FULL_BLOCK (off aligned to info.block_bytes, len = one or
+     * more whole units, the last one cut at disk_bytes). A backend that
+     * knows the unit's old content (zeroes: no parent, or a "zero" block)
+     * may instead allocate by itself and return 0. */
     int (*read)(struct vd_image *img, uint64_t off, void *buf, size_t len, size_t *done);
     int (*write)(struct vd_image *img, uint64_t off, const void *buf, size_t len,
                  unsigned flags, size_t *done);
     int (*flush)(struct vd_image *img);
     /* Create a new empty image in `f` (NULL if the format cannot be created). */
     int (*create)(struct vd_file *f, const struct vd_create_opts *opts);
+    /* Optional: open the parent of an image whose info.parent is set (read-
+     * only unless `readonly` is false), for formats that store several
+     * candidate names (VHD parent locators). NULL: the chain calls
+     * img->file->ops->open_relative(img->file, img->info.parent, ...). */
+    int (*open_parent)(struct vd_image *img, bool readonly, struct vd_file **out);
 };
 
 #endif
