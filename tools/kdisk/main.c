@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* kdisk: the kernel's shell, block layer and file systems as a host program.
  *   kdisk [-d NAME=FILE[:SECTORSIZE]]... [-c "cmd; cmd"] [-v]
- * Each -d registers an image file as a disk (sector size 512 by default);
+ *   kdisk convert SRC DST FORMAT
+ * Each -d registers an image file as a disk (sector size 512 by default; a
+ * vdi, vhd, vmdk or qcow2 file presents its virtual disk, see image_disk.h);
  * then the commands of -c run, or lines are read from standard input. The
  * exit status is 0 if every command succeeded, 1 otherwise, 2 on bad usage.
  * Kernel log lines go to stderr (only warnings and errors unless -v). */
@@ -10,10 +12,12 @@
 #include "blkdev/disk_cmds.h"
 #include "fs/fat/fat.h"
 #include "fs/fs_cmds.h"
+#include "fs/iso9660/iso9660.h"
 #include "fs/vfs.h"
 #include "kernel/klog.h"
 #include "kernel/lib/kstring.h"
 #include "kernel/shell/shell.h"
+#include "tools/kdisk/convert.h"
 #include "tools/kdisk/image_disk.h"
 
 #include <stdio.h>
@@ -28,7 +32,8 @@ static void kdisk_log_sink(int level, const char *line, size_t len)
 
 static void kdisk_usage(void)
 {
-    fprintf(stderr, "usage: kdisk [-d NAME=FILE[:SECTORSIZE]]... [-c \"cmd; cmd\"] [-v]\n");
+    fprintf(stderr, "usage: kdisk [-d NAME=FILE[:SECTORSIZE]]... [-c \"cmd; cmd\"] [-v]\n"
+                    "       kdisk convert SRC DST raw|vdi|vhd|vmdk|qcow2\n");
 }
 
 /* Parse NAME=FILE[:SECTORSIZE]; the suffix counts only if it is all digits. */
@@ -64,10 +69,18 @@ int main(int argc, char **argv)
     klog_set_console_level(KLOG_WARN);
     blkdev_init();
     fat_register();
+    iso9660_register();
     shell_init();
     disk_register_commands();
     cache_register_commands();
     fs_register_commands();
+    if (argc >= 2 && strcmp(argv[1], "convert") == 0) {
+        if (argc != 5) {
+            kdisk_usage();
+            return 2;
+        }
+        return kdisk_convert(argv[2], argv[3], argv[4]) ? 1 : 0;
+    }
     /* 2. Options: disks are added in order, commands run afterwards. */
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
