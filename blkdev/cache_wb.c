@@ -307,6 +307,20 @@ int cache_sync_all(void)
     return first;
 }
 
+int cache_drop(struct media *m)
+{
+    int rc = cache_sync(m);
+    mutex_lock(&cache_state.lock);
+    struct cache_dev *cd = m->cache;
+    if (cd) {
+        cache_dev_shrink_locked(cd, 0); /* clean lines only; dirty ones stay */
+        while (cd->n_a1out)
+            cache_dev_shrink_locked(cd, 0);
+    }
+    mutex_unlock(&cache_state.lock);
+    return rc;
+}
+
 int cache_drop_all(void)
 {
     struct media **ms;
@@ -315,17 +329,9 @@ int cache_drop_all(void)
     if (first)
         return first;
     for (size_t i = 0; i < n; i++) {
-        int rc = cache_sync(ms[i]);
+        int rc = cache_drop(ms[i]);
         if (rc && !first)
             first = rc;
-        mutex_lock(&cache_state.lock);
-        struct cache_dev *cd = ms[i]->cache;
-        if (cd) {
-            cache_dev_shrink_locked(cd, 0); /* clean lines only; dirty ones stay */
-            while (cd->n_a1out)
-                cache_dev_shrink_locked(cd, 0);
-        }
-        mutex_unlock(&cache_state.lock);
         media_put(ms[i]);
     }
     kfree(ms);

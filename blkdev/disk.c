@@ -117,7 +117,7 @@ static void disk_normalize_funcs(const DISKFUNC *f, DISKFUNC *out)
     out->LoadTray = DISKFUNC_HAS(f, LoadTray) ? f->LoadTray : disk_default_tray;
 }
 
-/* ---- status conversion: the one place DISK_STATUS_* becomes enum err --------------------- */
+/* ---- status conversion: the one place DISK_STATUS_* and enum err meet ------------------- */
 
 int disk_status_to_err(int status)
 {
@@ -134,6 +134,24 @@ int disk_status_to_err(int status)
         return ERR_NOMEM;
     default: /* GENERAL_ERROR and anything unknown */
         return ERR_IO;
+    }
+}
+
+int disk_err_to_status(int err)
+{
+    switch (err) {
+    case 0:
+        return DISK_STATUS_OK;
+    case ERR_NOTSUP:
+        return DISK_STATUS_INVALID_CALL;
+    case ERR_NOMEDIA:
+        return DISK_STATUS_NO_MEDIA;
+    case ERR_EOM:
+        return DISK_STATUS_END_OF_MEDIA;
+    case ERR_NOMEM:
+        return DISK_STATUS_NO_MEMORY;
+    default:
+        return DISK_STATUS_GENERAL_ERROR;
     }
 }
 
