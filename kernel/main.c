@@ -2,13 +2,18 @@
 /* kernel_main: brings the kernel up in dependency order, then runs the shell
  * on the console. Each step is one subsystem's init; only this file calls the
  * init functions of kernel/, blkdev/ and drivers/ (STYLE §1). */
+#include "blkdev/blkbench.h"
 #include "blkdev/cache.h"
 #include "blkdev/disk.h"
 #include "blkdev/disk_cmds.h"
+#include "blkdev/faulty.h"
+#include "drivers/ata/ata.h"
 #include "drivers/ramdisk/bootdisk.h"
 #include "fs/fat/fat.h"
 #include "fs/fs_cmds.h"
+#include "fs/iso9660/iso9660.h"
 #include "drivers/ramdisk/ramdisk.h"
+#include "drivers/vdisk/vdisk.h"
 #include "kernel/arch/arch.h"
 #include "kernel/assert.h"
 #include "kernel/boot_info.h"
@@ -23,7 +28,6 @@
 #include "kernel/power.h"
 #include "kernel/sched.h"
 #include "kernel/shell/shell.h"
-#include "kernel/stubs_tmp.h"
 #include "kernel/timer.h"
 
 void kernel_main(uint32_t magic, const struct multiboot_info *mbi);
