@@ -286,17 +286,34 @@ static int fat_write_fsinfo(struct fat_vol *v)
     return fat_io_write(v, v->bpb.fsinfo_sector, 1, v->bounce, CACHE_SYS);
 }
 
+int fat_vol_commit_locked(struct fat_vol *v)
+{
+    lock_assert_held(&v->lock);
+    /* 1. Allocations, data, directories: every reference is durable after this. */
+    int rc = fat_table_flush(v);
+    if (rc == 0)
+        rc = cache_sync(v->m);
+    if (rc || (v->pend_free_count == 0 && v->pend_eoc_count == 0))
+        goto out_fsinfo;
+    /* 2. Now nothing references the released clusters: free them on disk. */
+    rc = fat_pending_apply(v);
+    if (rc == 0)
+        rc = fat_table_flush(v);
+out_fsinfo:
+    if (rc == 0)
+        rc = fat_write_fsinfo(v);
+    if (rc == 0)
+        rc = cache_sync(v->m);
+    return rc;
+}
+
 int fat_vol_sync_locked(struct fat_vol *v)
 {
     lock_assert_held(&v->lock);
     if (!v->marked_dirty)
         return cache_sync(v->m);
-    /* 1. Everything the volume changed, then make it durable. */
-    int rc = fat_table_flush(v);
-    if (rc == 0)
-        rc = fat_write_fsinfo(v);
-    if (rc == 0)
-        rc = cache_sync(v->m);
+    /* 1. Commit phases 1-2 (fat_priv.h, write ordering). */
+    int rc = fat_vol_commit_locked(v);
     /* 2. Only a durable volume is declared clean (commit point). */
     if (rc == 0)
         rc = fat_write_state(v, false);
@@ -320,6 +337,8 @@ static void fat_vol_free(struct fat_vol *v)
     kfree(v->sec);
     kfree(v->bounce);
     kfree(v->zero);
+    kfree(v->pend_free_map);
+    kfree(v->pend_eoc_map);
     kfree(v);
 }
 

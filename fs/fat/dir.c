@@ -551,15 +551,25 @@ static int fat_dir_find_free(struct fat_vol *v, struct fat_dir dir, uint32_t nee
     uint32_t more = (need - run + per_cluster - 1) / per_cluster;
     if ((uint64_t)index + (uint64_t)more * per_cluster > FAT_DIR_MAX_ENTRIES)
         return ERR_NOSPC;
-    uint32_t len, last, first_new;
-    int rc = fat_chain_length(v, dir.first, &len, &last);
-    if (rc == 0)
-        rc = fat_alloc(v, last, more, &first_new);
+    /* New clusters are zeroed and written back before the link that makes
+     * them part of the folder (fat_priv.h, write ordering). */
+    uint32_t len, last, first_new = 0;
+    int rc = fat_alloc(v, 0, more, &first_new);
     for (uint32_t k = 0, c = first_new; rc == 0 && k < more; k++) {
         rc = fat_zero_cluster(v, c);
         if (rc == 0 && k + 1 < more)
             rc = fat_next(v, c, &c);
     }
+    if (rc == 0)
+        rc = fat_table_flush(v);
+    if (rc == 0)
+        rc = cache_sync(v->m);
+    if (rc == 0)
+        rc = fat_chain_length(v, dir.first, &len, &last);
+    if (rc == 0)
+        rc = fat_set(v, last, first_new);
+    if (rc && first_new)
+        fat_free_chain(v, first_new);
     if (rc == 0)
         *start_out = start;
     return rc;

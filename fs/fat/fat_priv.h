@@ -123,7 +123,38 @@ struct fat_vol {
     /* Chain-walk hint: cluster number `hint_cluster` is index `hint_index` of
      * the chain starting at `hint_first`. Reset whenever the FAT changes. */
     uint32_t hint_first, hint_index, hint_cluster;
+    /* Deferred FAT changes (see "Write ordering" below): one bit per data
+     * cluster (bit c - 2), allocated at the first deferral, kept until unmount. */
+    uint32_t *pend_free_map;    /* freed since the last commit; FAT still says in use */
+    uint32_t *pend_eoc_map;     /* cut to end-of-chain since the last commit */
+    uint32_t pend_free_count;   /* bits set in pend_free_map */
+    uint32_t pend_eoc_count;    /* bits set in pend_eoc_map */
 };
+
+/* ---- write ordering (crash consistency) ------------------------------------------------------
+ * The cache writes dirty sectors back sorted by LBA, whenever it likes (flusher, memory
+ * pressure, sync). On a FAT volume the FATs lie below every directory and data sector, so
+ * whatever sits in the cache reaches the disk FAT first. The driver keeps the cache's content
+ * "safe" at all times, meaning any prefix of that write-back leaves at worst lost clusters:
+ *  - Allocation before reference: new FAT entries (end marks and links that make a chain
+ *    longer) go into the FAT at once; they land before the entries that reference them.
+ *  - Release after dereference: freeing a chain (delete, truncate) and cutting a chain short
+ *    are only noted (pend_*_map); the FAT keeps the old links, in the cache as on the disk, and
+ *    those clusters are not reused. fat_get() shows the new state to the driver itself.
+ *  - Initialisation before reference: a new folder's cluster (mkdir) and clusters added to a
+ *    folder are zeroed / given "." and ".." and written back (cache_sync) before the entry or
+ *    link that makes them part of the tree is written.
+ *  - Rename adds the new entry, writes it back, then removes the old one: a crash in between
+ *    leaves two entries sharing one chain (fsck.fat: cross-linked), never a lost file.
+ * A commit (fat_vol_commit_locked: sync, or an allocation that needs the pending clusters)
+ * then runs in phases, each ended by cache_sync (write-back + device flush):
+ *   1. FAT (allocations only, both copies), file data, directories: all references durable;
+ *   2. the pending frees and cuts applied to the FAT (both copies) and FSInfo: only clusters
+ *      nothing references any more change, so a crash here leaves lost clusters or FAT copy 2
+ *      behind copy 1 (fsck.fat uses copy 1 and warns);
+ *   3. fat_vol_sync_locked only: the dirty bit cleared (the commit point of a clean volume).
+ * A crash may leave, by design: lost clusters, FATs that differ (copy 1 is right), a chain
+ * longer than its file (an append whose size update did not land), a renamed entry twice. */
 
 /* ---- bpb.c ---------------------------------------------------------------------------------- */
 
@@ -135,7 +166,10 @@ int fat_bpb_parse(const uint8_t *sector, uint32_t sector_bytes, uint64_t part_se
                   const char *who, struct fat_bpb *out);
 /* Mark the volume dirty on disk before its first change. */
 int fat_vol_begin_write(struct fat_vol *v);
-/* Flush FAT, FSInfo, clear the dirty bit, cache_sync. */
+/* Commit phases 1-2 of the write ordering above (the volume stays marked
+ * dirty). Returns 0 or the first cache/driver error (ERR_IO...). */
+int fat_vol_commit_locked(struct fat_vol *v);
+/* Commit (phases 1-2), then clear the dirty bit and cache_sync (phase 3). */
 int fat_vol_sync_locked(struct fat_vol *v);
 
 /* ---- sector I/O through the cache (partition-relative) ------------------------------------ */
@@ -169,10 +203,21 @@ int fat_chain_length(struct fat_vol *v, uint32_t first, uint32_t *len, uint32_t 
  * a new chain), preferring the clusters right after prev. *first_out is the
  * first new one. ERR_NOSPC (nothing changed) if fewer are free. */
 int fat_alloc(struct fat_vol *v, uint32_t prev, uint32_t count, uint32_t *first_out);
-/* Free the chain from `first` on (bounded; stops at a corrupt link). */
+/* Free the chain from `first` on (bounded; stops at a corrupt link). The
+ * FAT change is deferred to the next commit (see write ordering); the
+ * clusters are not reused before it. */
 int fat_free_chain(struct fat_vol *v, uint32_t first);
-/* Make cluster c the end of its chain, freeing what followed it. */
+/* Make cluster c the end of its chain, freeing what followed it (deferred
+ * like fat_free_chain). */
 int fat_chain_cut(struct fat_vol *v, uint32_t c);
+/* Write the deferred frees and cuts into the FAT (sector LRU); the caller
+ * made every reference to them durable first. Returns 0 or an I/O error. */
+int fat_pending_apply(struct fat_vol *v);
+/* Free clusters, the ones waiting for a commit included. */
+static inline uint32_t fat_free_clusters(const struct fat_vol *v)
+{
+    return v->free_count + v->pend_free_count;
+}
 /* Write back dirty FAT sectors to every copy. */
 int fat_table_flush(struct fat_vol *v);
 /* Count free clusters (mount). */

@@ -174,7 +174,7 @@ static int fat_grow(struct fat_vol *v, struct fat_found *f, uint32_t need, uint3
     *have = len;
     if (need <= len)
         return 0;
-    uint32_t want = need - len, got = MIN(want, v->free_count);
+    uint32_t want = need - len, got = MIN(want, fat_free_clusters(v));
     if (got == 0)
         return ERR_NOSPC;
     rc = fat_alloc(v, last, got, &new_first);
@@ -589,15 +589,17 @@ static int fat_op_mkdir(void *fs, const char *path)
     rc = fat_change_begin(v);
     if (rc)
         goto out_free;
-    /* 1. The entry in the parent, with a fresh zeroed cluster. */
-    rc = fat_alloc(v, 0, 1, &c);
+    /* 1. The parent folder (for ".."), and a fresh cluster. */
+    uint16_t *u = kmalloc((FAT_NAME_UNITS + 1) * sizeof(uint16_t));
+    size_t n;
+    rc = u ? fat_lookup_parent(v, path, &parent, u, &n) : ERR_NOMEM;
+    kfree(u);
+    if (rc == 0)
+        rc = fat_alloc(v, 0, 1, &c);
+    /* 2. Zeroed, with "." and ".." (FAT spec §6.7: ".." of a top-level folder is
+     *    0), and written back before any entry refers to it (fat_priv.h). */
     if (rc == 0)
         rc = fat_zero_cluster(v, c);
-    if (rc == 0)
-        rc = fat_new_entry(v, path, VFS_ATTR_DIR, c, f, &parent);
-    if (rc && c)
-        fat_free_chain(v, c);
-    /* 2. "." and ".." (FAT spec §6.7: ".." of a top-level folder is 0). */
     if (rc == 0) {
         uint8_t *s = v->bounce;
         memset(s, 0, v->bpb.sector_bytes);
@@ -612,6 +614,15 @@ static int fat_op_mkdir(void *fs, const char *path)
                             parent.first == fat_root_dir(v).first ? 0 : parent.first);
         rc = fat_io_write(v, fat_cluster_sector(v, c), 1, s, CACHE_SYS);
     }
+    if (rc == 0)
+        rc = fat_table_flush(v);
+    if (rc == 0)
+        rc = cache_sync(v->m);
+    /* 3. The entry in the parent. */
+    if (rc == 0)
+        rc = fat_new_entry(v, path, VFS_ATTR_DIR, c, f, &parent);
+    if (rc && c)
+        fat_free_chain(v, c);
     rc = fat_change_end(v, rc);
 out_free:
     kfree(f);
@@ -657,9 +668,17 @@ static int fat_op_rename(void *fs, const char *from, const char *to)
         if (rc == 0 && inside)
             rc = ERR_INVAL;
     }
-    /* 4. New entry, then drop the old one, then fix "..". */
+    /* 4. New entry, written back; then drop the old one (a crash leaves the
+     *    file twice, never lost: fat_priv.h), then fix "..". */
     if (rc == 0)
         rc = fat_dir_add(v, dir, u, n, f->raw, other);
+    if (rc == 0) {
+        rc = fat_table_flush(v);
+        if (rc == 0)
+            rc = cache_sync(v->m);
+        if (rc) /* not durable: undo the add, the old entry stays the only one */
+            fat_dir_remove(v, other);
+    }
     if (rc == 0)
         rc = fat_dir_remove(v, f);
     if (rc == 0 && is_dir && dir.first != f->parent.first)
@@ -678,7 +697,7 @@ static int fat_op_statfs(void *fs, struct vfs_statfs *out)
     memset(out, 0, sizeof(*out));
     mutex_lock(&v->lock);
     out->total_bytes = (uint64_t)v->bpb.clusters * v->bpb.cluster_bytes;
-    out->free_bytes = (uint64_t)v->free_count * v->bpb.cluster_bytes;
+    out->free_bytes = (uint64_t)fat_free_clusters(v) * v->bpb.cluster_bytes;
     int rc = fat_dir_label(v, out->label, sizeof(out->label));
     mutex_unlock(&v->lock);
     switch (v->bpb.type) {

@@ -3,7 +3,8 @@
  * chain walks, allocation and freeing. FAT sectors are kept in a small LRU of
  * FAT_FC_SLOTS sectors of the active copy; a changed sector is written to
  * every copy (both FATs stay identical) by fat_table_flush(), which every
- * changing operation calls before it returns.
+ * changing operation calls before it returns. Frees and cuts are deferred to
+ * the next commit (pend_*_map; the ordering is described in fat_priv.h).
  * Policy on bad links (STYLE §5): a chain that reaches a free entry, a bad
  * cluster mark, a reserved value, a number outside the volume, or runs
  * longer than the volume has clusters (a loop) is rejected: ERR_CORRUPT and
@@ -12,6 +13,7 @@
 #include "fs/fat/fat_priv.h"
 #include "kernel/err.h"
 #include "kernel/klog.h"
+#include "kernel/kmem.h"
 #include "kernel/lib/kstring.h"
 
 /* ---- the sector LRU ------------------------------------------------------------------------ */
@@ -171,6 +173,43 @@ static uint32_t fat_eoc(const struct fat_vol *v)
     return v->bpb.type == FAT_TYPE_12 ? 0xFFF : v->bpb.type == FAT_TYPE_16 ? 0xFFFF : 0x0FFFFFFF;
 }
 
+/* ---- deferred frees and cuts ---------------------------------------------------------------- */
+
+static bool fat_bit_test(const uint32_t *map, uint32_t c)
+{
+    return map && (map[(c - 2) / 32] >> ((c - 2) % 32)) & 1u;
+}
+
+/* Set (on) or clear the bit of c; returns true if it changed. */
+static bool fat_bit_put(uint32_t *map, uint32_t c, bool on)
+{
+    uint32_t bit = 1u << ((c - 2) % 32), *w = &map[(c - 2) / 32];
+    if (((*w & bit) != 0) == on)
+        return false;
+    *w ^= bit;
+    return true;
+}
+
+/* Both maps, allocated at the first deferral. ERR_NOMEM if they cannot be. */
+static int fat_pending_maps(struct fat_vol *v)
+{
+    size_t bytes = ((size_t)v->bpb.clusters + 31) / 32 * sizeof(uint32_t);
+    if (!v->pend_free_map)
+        v->pend_free_map = kzalloc(bytes);
+    if (!v->pend_eoc_map)
+        v->pend_eoc_map = kzalloc(bytes);
+    return v->pend_free_map && v->pend_eoc_map ? 0 : ERR_NOMEM;
+}
+
+/* c is written again: whatever was deferred for it is void. */
+static void fat_pending_forget(struct fat_vol *v, uint32_t c)
+{
+    if (v->pend_free_map && fat_bit_put(v->pend_free_map, c, false))
+        v->pend_free_count--;
+    if (v->pend_eoc_map && fat_bit_put(v->pend_eoc_map, c, false))
+        v->pend_eoc_count--;
+}
+
 int fat_get(struct fat_vol *v, uint32_t c, uint32_t *val)
 {
     if (!fat_cluster_is_valid(v, c))
@@ -178,6 +217,10 @@ int fat_get(struct fat_vol *v, uint32_t c, uint32_t *val)
     int rc = fat_raw_get(v, c, val);
     if (v->bpb.type == FAT_TYPE_32)
         *val &= 0x0FFFFFFFu;
+    if (fat_bit_test(v->pend_free_map, c))
+        *val = 0;
+    else if (fat_bit_test(v->pend_eoc_map, c))
+        *val = fat_eoc(v);
     return rc;
 }
 
@@ -185,7 +228,28 @@ int fat_set(struct fat_vol *v, uint32_t c, uint32_t val)
 {
     if (!fat_cluster_is_valid(v, c))
         return ERR_CORRUPT;
+    fat_pending_forget(v, c);
     return fat_raw_set(v, c, val);
+}
+
+int fat_pending_apply(struct fat_vol *v)
+{
+    if (v->pend_free_count == 0 && v->pend_eoc_count == 0)
+        return 0;
+    for (uint32_t w = 0; w < (v->bpb.clusters + 31) / 32; w++) {
+        uint32_t both = v->pend_free_map[w] | v->pend_eoc_map[w];
+        for (; both; both &= both - 1) {
+            uint32_t c = 2 + w * 32 + (uint32_t)__builtin_ctz(both);
+            bool is_free = fat_bit_test(v->pend_free_map, c);
+            int rc = fat_raw_set(v, c, is_free ? 0 : fat_eoc(v));
+            if (rc)
+                return rc; /* the rest stays pending */
+            fat_pending_forget(v, c);
+            if (is_free)
+                v->free_count++;
+        }
+    }
+    return 0;
 }
 
 static enum fat_link fat_classify(const struct fat_vol *v, uint32_t val)
@@ -293,9 +357,15 @@ int fat_alloc(struct fat_vol *v, uint32_t prev, uint32_t count, uint32_t *first_
     uint32_t total = v->bpb.clusters, got = 0, last = prev, first = 0;
     uint32_t start = prev && fat_cluster_is_valid(v, prev + 1) ? prev + 1 : v->next_free;
 
-    /* 1. Enough free clusters? (the count is exact, so the scan below finds them) */
-    if (count == 0 || count > v->free_count)
+    /* 1. Enough free clusters? (the count is exact, so the scan below finds them)
+     *    Clusters waiting for a commit become usable only after it. */
+    if (count == 0 || count > fat_free_clusters(v))
         return ERR_NOSPC;
+    if (count > v->free_count) {
+        int rc = fat_vol_commit_locked(v);
+        if (rc)
+            return rc;
+    }
     if (!fat_cluster_is_valid(v, start))
         start = 2;
     /* 2. Scan forward from start (wrapping once), linking as we go: free
@@ -303,10 +373,11 @@ int fat_alloc(struct fat_vol *v, uint32_t prev, uint32_t count, uint32_t *first_
     for (uint32_t k = 0; k < total && got < count; k++) {
         uint32_t c = 2 + (start - 2 + k) % total;
         uint32_t val;
-        int rc = fat_get(v, c, &val);
+        int rc = fat_raw_get(v, c, &val); /* pending frees still read as used here */
         if (rc)
             return rc;
-        if (val != 0)
+        if ((v->bpb.type == FAT_TYPE_32 ? val & 0x0FFFFFFFu : val) != 0 ||
+            fat_bit_test(v->pend_free_map, c))
             continue;
         rc = fat_set(v, c, fat_eoc(v));
         if (rc == 0 && last)
@@ -333,15 +404,26 @@ int fat_alloc(struct fat_vol *v, uint32_t prev, uint32_t count, uint32_t *first_
 int fat_free_chain(struct fat_vol *v, uint32_t first)
 {
     uint32_t c = first;
+    bool deferred = fat_pending_maps(v) == 0;
+    if (!deferred)
+        pr_warn("fat: %s: no memory to defer a free; freeing in place (crash-unsafe)",
+                v->name);
     for (uint32_t n = 0; c && n < v->bpb.clusters; n++) {
         uint32_t next;
         int rc = fat_next(v, c, &next);
         if (rc)
             return rc;
-        rc = fat_set(v, c, 0);
-        if (rc)
-            return rc;
-        v->free_count++;
+        if (deferred) {
+            /* Point where the chain is dropped: the FAT changes at the next commit. */
+            fat_pending_forget(v, c);
+            fat_bit_put(v->pend_free_map, c, true);
+            v->pend_free_count++;
+        } else {
+            rc = fat_set(v, c, 0);
+            if (rc)
+                return rc;
+            v->free_count++;
+        }
         c = next;
     }
     return 0;
@@ -378,8 +460,12 @@ int fat_chain_cut(struct fat_vol *v, uint32_t c)
 {
     uint32_t next;
     int rc = fat_next(v, c, &next);
-    if (rc == 0)
+    if (rc == 0 && next && fat_pending_maps(v) == 0) {
+        if (fat_bit_put(v->pend_eoc_map, c, true)) /* deferred: see fat_free_chain */
+            v->pend_eoc_count++;
+    } else if (rc == 0 && next) {
         rc = fat_set(v, c, fat_eoc(v));
+    }
     if (rc == 0 && next)
         rc = fat_free_chain(v, next);
     return rc;
