@@ -11,6 +11,7 @@
 #include "drivers/ramdisk/bootdisk.h"
 #include "fs/fat/fat.h"
 #include "fs/fs_cmds.h"
+#include "fs/stress.h"
 #include "fs/iso9660/iso9660.h"
 #include "drivers/ramdisk/ramdisk.h"
 #include "drivers/vdisk/vdisk.h"
@@ -95,6 +96,7 @@ void kernel_main(uint32_t magic, const struct multiboot_info *mbi)
     disk_register_commands();
     cache_register_commands();
     fs_register_commands();
+    stress_register_commands();
     module_register_commands();
     blkbench_register_commands();
     faulty_init();

@@ -12,6 +12,7 @@
 #include "blkdev/disk_cmds.h"
 #include "fs/fat/fat.h"
 #include "fs/fs_cmds.h"
+#include "fs/stress.h"
 #include "fs/iso9660/iso9660.h"
 #include "fs/vfs.h"
 #include "kernel/klog.h"
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
     disk_register_commands();
     cache_register_commands();
     fs_register_commands();
+    stress_register_commands();
     if (argc >= 2 && strcmp(argv[1], "convert") == 0) {
         if (argc != 5) {
             kdisk_usage();
