@@ -697,21 +697,35 @@ int fat_dir_is_empty(struct fat_vol *v, struct fat_dir dir, bool *empty)
     return 0;
 }
 
-int fat_dir_label(struct fat_vol *v, char *out, size_t cap)
+/* The root directory's volume-label entry: 0 with *ent / *sector (the entry
+ * stays valid until the next directory access), ERR_NOENT if there is none. */
+static int fat_dir_find_label(struct fat_vol *v, uint8_t **ent, uint32_t *sector)
 {
     struct fat_dir root = fat_root_dir(v);
-    out[0] = '\0';
     for (uint32_t index = 0;; index++) {
         uint8_t *e;
-        uint32_t sector;
-        int rc = fat_dir_get(v, root, index, &e, &sector);
+        int rc = fat_dir_get(v, root, index, &e, sector);
         if (rc == ERR_EOM || (rc == 0 && e[0] == FAT_ENTRY_FREE))
-            break;
+            return ERR_NOENT;
         if (rc)
             return rc;
-        if (e[0] == FAT_ENTRY_DELETED || (e[DIR_ATTR] & FAT_ATTR_MASK) == FAT_ATTR_LFN ||
-            !(e[DIR_ATTR] & VFS_ATTR_VOLUME))
-            continue;
+        if (e[0] != FAT_ENTRY_DELETED && (e[DIR_ATTR] & FAT_ATTR_MASK) != FAT_ATTR_LFN &&
+            (e[DIR_ATTR] & VFS_ATTR_VOLUME)) {
+            *ent = e;
+            return 0;
+        }
+    }
+}
+
+int fat_dir_label(struct fat_vol *v, char *out, size_t cap)
+{
+    uint8_t *e;
+    uint32_t sector;
+    out[0] = '\0';
+    int rc = fat_dir_find_label(v, &e, &sector);
+    if (rc && rc != ERR_NOENT)
+        return rc;
+    if (rc == 0) {
         size_t n = 11;
         while (n > 0 && e[n - 1] == ' ')
             n--;
@@ -719,7 +733,6 @@ int fat_dir_label(struct fat_vol *v, char *out, size_t cap)
         for (size_t i = 0; i < n && k + 1 < cap; i++)
             out[k++] = (e[i] >= 0x20 && e[i] <= 0x7E) ? (char)e[i] : '_';
         out[k] = '\0';
-        break;
     }
     if (!out[0])
         kstrlcpy(out, v->bpb.label, cap);
@@ -733,18 +746,12 @@ int fat_dir_set_label(struct fat_vol *v, const uint8_t name11[11])
     for (unsigned i = 0; i < 11; i++)
         clear = clear && name11[i] == ' ';
     /* 1. The existing label entry, if any: rename or delete it. */
-    uint32_t index = 0;
-    for (;; index++) {
-        uint8_t *e;
-        uint32_t sector;
-        int rc = fat_dir_get(v, root, index, &e, &sector);
-        if (rc == ERR_EOM || (rc == 0 && e[0] == FAT_ENTRY_FREE))
-            break;
-        if (rc)
-            return rc;
-        if (e[0] == FAT_ENTRY_DELETED || (e[DIR_ATTR] & FAT_ATTR_MASK) == FAT_ATTR_LFN ||
-            !(e[DIR_ATTR] & VFS_ATTR_VOLUME))
-            continue;
+    uint8_t *e;
+    uint32_t sector;
+    int rc = fat_dir_find_label(v, &e, &sector);
+    if (rc && rc != ERR_NOENT)
+        return rc;
+    if (rc == 0) {
         if (clear)
             e[0] = FAT_ENTRY_DELETED;
         else
@@ -755,11 +762,9 @@ int fat_dir_set_label(struct fat_vol *v, const uint8_t name11[11])
         return 0;
     /* 2. None yet: a new entry with only the volume attribute and a time. */
     uint32_t start;
-    int rc = fat_dir_find_free(v, root, 1, &start);
+    rc = fat_dir_find_free(v, root, 1, &start);
     if (rc)
         return rc;
-    uint8_t *e;
-    uint32_t sector;
     rc = fat_dir_get(v, root, start, &e, &sector);
     if (rc)
         return rc;
