@@ -197,6 +197,9 @@ int fat_next(struct fat_vol *v, uint32_t c, uint32_t *next);
 /* Cluster number `index` (0-based) of the chain at `first`; ERR_EOM if the
  * chain is shorter. Bounded by the cluster count (loops -> ERR_CORRUPT). */
 int fat_chain_nth(struct fat_vol *v, uint32_t first, uint32_t index, uint32_t *out);
+/* Tell the walk hint that cluster `index` of the chain from `first` is
+ * `cluster` (after a change that kept that prefix, e.g. an append). */
+void fat_chain_hint(struct fat_vol *v, uint32_t first, uint32_t index, uint32_t cluster);
 /* Length in clusters and last cluster of a chain (first != 0). */
 int fat_chain_length(struct fat_vol *v, uint32_t first, uint32_t *len, uint32_t *last);
 /* Allocate `count` clusters linked into a chain, appended to `prev` (0 =

@@ -164,10 +164,36 @@ static int fat_chain_io(struct fat_vol *v, uint32_t first, uint32_t off, uint8_t
 static int fat_grow(struct fat_vol *v, struct fat_found *f, uint32_t need, uint32_t *have)
 {
     uint32_t first = fat_ent_cluster(v, f->raw), len = 0, last = 0, new_first;
+    uint32_t cs = v->bpb.cluster_bytes;
+    uint32_t size_clusters = (uint32_t)(((uint64_t)fat_ent_size(f->raw) + cs - 1) / cs);
     int rc = 0;
 
+    /* 1. Within the size the chain is long enough (I/O finds out if a damaged
+     *    one is not): no walk, so writing a big file is not quadratic. */
+    if (first != 0 && need <= size_clusters) {
+        *have = need;
+        return 0;
+    }
+    /* 2. The end of the chain: jump to the size's last cluster (the walk
+     *    hint makes that cheap for appends), then follow any clusters
+     *    allocated beyond the size. */
     if (first != 0) {
-        rc = fat_chain_length(v, first, &len, &last);
+        len = MAX(size_clusters, 1u);
+        rc = fat_chain_nth(v, first, len - 1, &last);
+        if (rc == ERR_EOM) {
+            pr_warn("fat: %s: chain at %u shorter than its file (%u clusters)", v->name, first,
+                    size_clusters);
+            return ERR_CORRUPT;
+        }
+        for (uint32_t next; rc == 0; last = next) {
+            rc = fat_next(v, last, &next);
+            if (rc == 0 && next == 0)
+                break;
+            if (rc == 0 && ++len > v->bpb.clusters) {
+                pr_warn("fat: %s: chain from cluster %u loops", v->name, first);
+                rc = ERR_CORRUPT;
+            }
+        }
         if (rc)
             return rc;
     }
@@ -182,6 +208,8 @@ static int fat_grow(struct fat_vol *v, struct fat_found *f, uint32_t need, uint3
         return rc;
     if (first == 0)
         fat_ent_set_cluster(f->raw, new_first);
+    else
+        fat_chain_hint(v, first, len - 1, last); /* the prefix did not change */
     *have = len + got;
     return got < want ? ERR_NOSPC : 0;
 }

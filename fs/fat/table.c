@@ -12,6 +12,7 @@
  * Locking: the caller holds v->lock. */
 #include "fs/fat/fat_priv.h"
 #include "kernel/err.h"
+#include "kernel/lib/endian.h"
 #include "kernel/klog.h"
 #include "kernel/kmem.h"
 #include "kernel/lib/kstring.h"
@@ -117,17 +118,18 @@ static int fat_raw_get(struct fat_vol *v, uint32_t c, uint32_t *val)
         *val = (c & 1) ? w >> 4 : w & 0xFFF;
         return rc;
     }
-    case FAT_TYPE_16:
-        for (unsigned i = 0; i < 2 && rc == 0; i++)
-            rc = fat_byte_get(v, c * 2 + i, &b[i]);
-        *val = (uint32_t)b[0] | ((uint32_t)b[1] << 8);
-        return rc;
-    default:
-        for (unsigned i = 0; i < 4 && rc == 0; i++)
-            rc = fat_byte_get(v, c * 4 + i, &b[i]);
-        *val = (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) |
-               ((uint32_t)b[3] << 24);
-        return rc;
+    default: {
+        /* FAT16/32 entries are aligned, so one never spans two sectors:
+         * one cache-slot lookup per entry, not one per byte. */
+        struct fat_fc_slot *s;
+        uint32_t width = v->bpb.type == FAT_TYPE_16 ? 2 : 4, off = c * width;
+        rc = fat_fc_get(v, off / v->bpb.sector_bytes, &s);
+        if (rc)
+            return rc;
+        const uint8_t *e = s->buf + off % v->bpb.sector_bytes;
+        *val = width == 2 ? le16_at(e, 0) : le32_at(e, 0);
+        return 0;
+    }
     }
 }
 
@@ -322,6 +324,13 @@ int fat_chain_nth(struct fat_vol *v, uint32_t first, uint32_t index, uint32_t *o
     v->hint_cluster = c;
     *out = c;
     return 0;
+}
+
+void fat_chain_hint(struct fat_vol *v, uint32_t first, uint32_t index, uint32_t cluster)
+{
+    v->hint_first = first;
+    v->hint_index = index;
+    v->hint_cluster = cluster;
 }
 
 int fat_chain_length(struct fat_vol *v, uint32_t first, uint32_t *len, uint32_t *last)
