@@ -537,6 +537,17 @@ class Machine:
         """Wait for the next "spindle> " at the start of a line."""
         return self.expect(_PROMPT_RE, timeout)
 
+    def wait_log_quiet(self, rounds=4, tries=40, pause=0.5):
+        """Wait until `rounds` echo commands in a row come back without a
+        kernel log line (drivers that probe after the prompt, e.g. the IDE
+        driver scanning the boot CD, have finished talking)."""
+        quiet = 0
+        for _ in range(tries):
+            quiet = quiet + 1 if self.cmd("echo quiet", keep_log_lines=True) == ["quiet"] else 0
+            if quiet == rounds:
+                return
+            time.sleep(pause)
+
     def cmd(self, text, timeout=10, keep_log_lines=False):
         """Type `text` + CR, wait for the next prompt, return the output lines
         between the echoed command and the prompt (log lines removed unless

@@ -11,7 +11,6 @@ import hashlib
 import os
 import random
 import subprocess
-import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 KERNEL = os.path.join(REPO, "build", "test", "kernel.elf")
@@ -82,18 +81,10 @@ def ucmd(vm, text, timeout=10):
     return lines
 
 
-def settle(vm):
-    """Wait until no kernel log lines arrive between commands (drivers that
-    probe after the prompt, e.g. the IDE CD with the boot ISO, would
-    otherwise split an echoed command)."""
-    for _ in range(20):
-        if vm.cmd("echo quiet", keep_log_lines=True) == ["quiet"]:
-            return
-        time.sleep(0.5)
 
 
 def run(vm, ctx):
-    settle(vm)
+    vm.wait_log_quiet()
     disks = [ln for ln in vm.cmd("disks") if ln.startswith("cd9 ")]
     assert len(disks) == 1 and "sector_size=2048" in disks[0], "disks: %r" % disks
     for folder in ("", "Sub Dir", "Sub Dir/nested", "many"):

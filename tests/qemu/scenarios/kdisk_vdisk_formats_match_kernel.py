@@ -91,20 +91,10 @@ def machine_args(ctx):
     return ["-M", "pc", "-m", "512", "-kernel", KERNEL, "-initrd", "%s disk:hd6" % outer]
 
 
-def settle(vm):
-    """Wait until no kernel log lines arrive between commands (the IDE
-    driver probes the boot CD after the prompt and would split an echo)."""
-    import time
-    quiet = 0
-    for _ in range(40):
-        quiet = quiet + 1 if vm.cmd("echo quiet", keep_log_lines=True) == ["quiet"] else 0
-        if quiet == 4:
-            return
-        time.sleep(0.5)
 
 
 def run(vm, ctx):
-    settle(vm)
+    vm.wait_log_quiet()
     for name in sorted(FORMATS):
         out = vm.cmd("vdisk add /hd6/1/" + name, timeout=30)
         assert len(out) == 1 and out[0].startswith("vd"), "vdisk add %s: %r" % (name, out)

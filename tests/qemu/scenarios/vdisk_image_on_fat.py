@@ -132,20 +132,10 @@ def measure(vm):
     vm.cmd("cache size %d" % max(1, limit_kib // 1024))
 
 
-def settle(vm):
-    """Wait until no kernel log lines arrive between commands (the IDE
-    driver probes the boot CD after the prompt and would split an echo)."""
-    import time
-    quiet = 0
-    for _ in range(40):
-        quiet = quiet + 1 if vm.cmd("echo quiet", keep_log_lines=True) == ["quiet"] else 0
-        if quiet == 4:
-            return
-        time.sleep(0.5)
 
 
 def run(vm, ctx):
-    settle(vm)
+    vm.wait_log_quiet()
     inner_hash = hashlib.sha256(STATE["qcow2"]).hexdigest()
     # 1. Attach, list, read every file.
     assert vm.cmd("vdisk add /hd7/1/inner.qcow2") == ["vd0"]
