@@ -21,22 +21,16 @@
 #define CACHE_FREQ_COUNTERS_PER_LINE 32 /* counters per line of budget (power of two) */
 #define CACHE_FREQ_AGE_FACTOR 40
 
-static uint64_t cache_freq_key(const struct cache_dev *cd, lba_t line_lba)
+/* The CACHE_FREQ_ROWS counter indexes of a key: double hashing (Kirsch &
+ * Mitzenmacher), row r at h1 + r * h2 with an odd h2, from two 32-bit key
+ * hashes - independent enough for a count-min sketch, and cheap on i386. */
+static void cache_freq_indexes(const struct cache_dev *cd, lba_t line_lba,
+                               size_t idx[CACHE_FREQ_ROWS])
 {
-    uint64_t h = (uint64_t)(uintptr_t)cd * 0xD6E8FEB86659FD93ull ^ (line_lba / cd->spl);
-    h ^= h >> 32;
-    h *= 0xD6E8FEB86659FD93ull;
-    h ^= h >> 32;
-    return h;
-}
-
-/* Index of row `row` for key hash h: 16 bits of h per row, spread by an odd
- * multiplier so the rows are independent enough for a count-min sketch. */
-static size_t cache_freq_index(uint64_t h, unsigned row)
-{
-    uint64_t x = (h >> (16 * row)) * 0x9E3779B97F4A7C15ull + row;
-    x ^= x >> 29;
-    return (size_t)x & cache_state.freq_mask;
+    uint32_t h1 = cache_key_hash(cd, line_lba, 0xD6E8FEB8u);
+    uint32_t h2 = cache_mix32(h1 ^ 0x6659FD93u) | 1u;
+    for (unsigned r = 0; r < CACHE_FREQ_ROWS; r++)
+        idx[r] = (size_t)(h1 + r * h2) & cache_state.freq_mask;
 }
 
 int cache_freq_resize_locked(size_t budget_lines)
@@ -69,14 +63,15 @@ void cache_freq_add_locked(const struct cache_dev *cd, lba_t line_lba)
 {
     if (!cache_state.freq)
         return;
-    uint64_t h = cache_freq_key(cd, line_lba);
+    size_t idx[CACHE_FREQ_ROWS];
+    cache_freq_indexes(cd, line_lba, idx);
     /* Conservative update: raise only the counters at the minimum. */
     uint8_t min = UINT8_MAX;
     for (unsigned r = 0; r < CACHE_FREQ_ROWS; r++)
-        min = MIN(min, cache_state.freq[cache_freq_index(h, r)]);
+        min = MIN(min, cache_state.freq[idx[r]]);
     if (min < UINT8_MAX) {
         for (unsigned r = 0; r < CACHE_FREQ_ROWS; r++) {
-            uint8_t *c = &cache_state.freq[cache_freq_index(h, r)];
+            uint8_t *c = &cache_state.freq[idx[r]];
             if (*c == min)
                 (*c)++;
         }
@@ -89,9 +84,10 @@ unsigned cache_freq_estimate_locked(const struct cache_dev *cd, lba_t line_lba)
 {
     if (!cache_state.freq)
         return 0;
-    uint64_t h = cache_freq_key(cd, line_lba);
+    size_t idx[CACHE_FREQ_ROWS];
+    cache_freq_indexes(cd, line_lba, idx);
     uint8_t min = UINT8_MAX;
     for (unsigned r = 0; r < CACHE_FREQ_ROWS; r++)
-        min = MIN(min, cache_state.freq[cache_freq_index(h, r)]);
+        min = MIN(min, cache_state.freq[idx[r]]);
     return min;
 }

@@ -19,6 +19,7 @@
 #define CACHE_EVICT_SCAN 64      /* lines looked at per eviction before giving up */
 #define CACHE_FLUSH_PERIOD_MS 500u /* flusher wake-up period */
 #define CACHE_WRITE_ROOM_TRIES 4   /* write-backs a writer runs to find room */
+#define CACHE_SPARES 64            /* recycled line buffers and records kept (each) */
 /* A hit on an A1in line promotes it to Am only if at least this many cache
  * requests of its media passed since the line's last reference: closer hits
  * are "correlated" (2Q paper, section 3.1: one sector after the other of a
@@ -75,7 +76,8 @@ struct cache_dev {
     struct media *m;           /* constant; valid until cache_media_release */
     const char *name;          /* the disk's name; constant */
     uint32_t ss;               /* sector size, bytes */
-    uint32_t spl;              /* sectors per line */
+    uint32_t spl;              /* sectors per line: 1, 2, 4 or 8 (a power of two) */
+    unsigned spl_shift;        /* log2(spl) */
     uint32_t max_xfer;         /* sectors per driver request */
     lba_t capacity;            /* sectors */
     uint64_t wish_bytes;       /* adjust_cache_size answer */
@@ -117,6 +119,10 @@ struct cache_global {
     struct cache_stats gone;   /* counters of released media (global totals) */
     bool ra_off;               /* read-ahead disabled (bench: policy-only hit ratios) */
     bool freq_off;             /* TinyLFU admission disabled (bench: plain 2Q) */
+    uint8_t *spare_data[CACHE_SPARES]; /* recycled line buffers (cache.c) */
+    unsigned n_spare_data;
+    struct cache_line *spare_records;  /* recycled line records, chained by hnext */
+    unsigned n_spare_records;
     uint8_t *freq;             /* cache_freq.c: count-min sketch counters */
     size_t freq_mask;          /* counters - 1 */
     size_t freq_adds;          /* references since the last halving */
@@ -124,10 +130,52 @@ struct cache_global {
 };
 extern struct cache_global cache_state;
 
+/* First sector of the line holding sector lba, the sector's index in it, and
+ * the line's number. Masks and shifts: 64-bit division is a library call on
+ * i386, and these run for every sector looked up. */
+static inline lba_t cache_line_start(const struct cache_dev *cd, lba_t lba)
+{
+    return lba & ~(lba_t)(cd->spl - 1);
+}
+
+static inline unsigned cache_index_in_line(const struct cache_dev *cd, lba_t lba)
+{
+    return (unsigned)lba & (cd->spl - 1);
+}
+
+static inline lba_t cache_line_number(const struct cache_dev *cd, lba_t lba)
+{
+    return lba >> cd->spl_shift;
+}
+
+/* Murmur3's 32-bit finaliser: every input bit affects every output bit. */
+static inline uint32_t cache_mix32(uint32_t h)
+{
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    h ^= h >> 16;
+    return h;
+}
+
+/* 32-bit hash of a line key (media, line number), seeded. */
+static inline uint32_t cache_key_hash(const struct cache_dev *cd, lba_t line_lba, uint32_t seed)
+{
+    lba_t n = cache_line_number(cd, line_lba);
+    uintptr_t p = (uintptr_t)cd;
+    uint32_t h = cache_mix32((uint32_t)n ^ seed);
+    h = cache_mix32(h ^ (uint32_t)(n >> 32) ^ (uint32_t)(p >> 4));
+    return h;
+}
+
 /* ---- cache.c ------------------------------------------------------------------------------ */
 struct cache_line *cache_lookup_locked(struct cache_dev *cd, lba_t line_lba);
 /* Does the cache hold sector lba of m as valid data? (white-box tests) */
 bool cache_holds(struct media *m, lba_t lba);
+/* Give the recycled line buffers and records back to the heap; returns the
+ * bytes freed. */
+size_t cache_release_spares_locked(void);
 /* Free every line of cd (dirty ones too: the caller has counted them). */
 void cache_dev_free_lines_locked(struct cache_dev *cd);
 /* Evict clean lines of cd while it holds more than `keep` lines. */

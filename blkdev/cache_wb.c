@@ -486,10 +486,11 @@ static size_t cache_reclaim(size_t bytes)
         size_t keep = cd->lines > want - freed_lines ? cd->lines - (want - freed_lines) : 0;
         freed_lines += cache_dev_shrink_locked(cd, keep);
     }
+    size_t spare_bytes = cache_release_spares_locked();
     mutex_unlock(&cache_state.lock);
     if (freed_lines)
         pr_info("cache: gave %zu KiB back to the heap", freed_lines * CACHE_LINE_BYTES / 1024);
-    return freed_lines * CACHE_LINE_BYTES;
+    return freed_lines * CACHE_LINE_BYTES + spare_bytes;
 }
 
 void cache_wb_init(void)
