@@ -209,6 +209,9 @@ static bool cache_admit_am_locked(struct cache_dev *cd, lba_t lba, bool sys)
 static void cache_touch_locked(struct cache_line *l, enum cache_class cls)
 {
     uint32_t seq = l->dev->req_seq;
+    if (cls == CACHE_DIRECT)
+        return; /* cached elsewhere: not a reference */
+    l->flags &= (uint8_t)~LINE_DROP; /* wanted here after all */
     cache_freq_add_locked(l->dev, l->lba);
     if (cls == CACHE_SYS)
         l->flags |= LINE_SYS;
@@ -313,6 +316,14 @@ static void cache_line_free_locked(struct cache_line *l)
         cd->st.cached_sectors -= cache_popcount8(l->valid_mask);
     }
     cache_record_free_locked(l);
+}
+
+void cache_drop_written_locked(struct cache_line *l)
+{
+    if ((l->flags & (LINE_DROP | LINE_READING | LINE_WB)) == LINE_DROP && l->dirty_mask == 0) {
+        l->dev->st.evictions++;
+        cache_line_free_locked(l);
+    }
 }
 
 /* Drop the oldest ghosts while A1out is over Kout. */
@@ -478,13 +489,15 @@ static int cache_line_get_new_locked(struct cache_dev *cd, lba_t line_lba, enum 
     l->data = data;
     l->valid_mask = 0;
     l->last_ref = cd->req_seq;
-    l->flags = (uint8_t)((ra ? LINE_RA : 0) | (cls == CACHE_SYS ? LINE_SYS : 0));
-    if (!ra)
+    l->flags = (uint8_t)((ra ? LINE_RA : 0) | (cls == CACHE_SYS ? LINE_SYS : 0) |
+                         (cls == CACHE_DIRECT ? LINE_DROP : 0));
+    if (!ra && cls != CACHE_DIRECT)
         cache_freq_add_locked(cd, line_lba);
     cd->lines++;
     cache_state.lines++;
     /* 2Q: seen again after probation, or metadata -> protected queue. */
-    bool protect = !ra && (cls == CACHE_SYS || (ghost_hit && cache_admit_am_locked(cd, line_lba, false)));
+    bool protect = !ra && cls != CACHE_DIRECT &&
+                   (cls == CACHE_SYS || (ghost_hit && cache_admit_am_locked(cd, line_lba, false)));
     cache_queue_push_locked(l, protect ? CQ_AM : CQ_A1IN);
     *out = l;
     return 0;
@@ -670,8 +683,9 @@ static int cache_fill_locked(struct cache_dev *cd, lba_t s, uint32_t want, uint3
      *    file data (a quarter of the share, at least one maximal request)
      *    bypasses insertion (step 3): it would flush A1in wholesale for data
      *    that is most likely read once. */
-    bool bypass = cls == CACHE_APP &&
-                  want >= MAX(cd->limit_lines * cd->spl / 4, (size_t)cd->max_xfer);
+    bool bypass = cls == CACHE_DIRECT ||
+                  (cls == CACHE_APP &&
+                   want >= MAX(cd->limit_lines * cd->spl / 4, (size_t)cd->max_xfer));
     uint32_t max_lines = MIN(cd->max_xfer / cd->spl, (uint32_t)ARRAY_SIZE(run));
     while (!bypass && nlines < max_lines && L < cd->capacity) {
         bool in_req = L < req_end;
@@ -786,7 +800,7 @@ int cache_read(struct media *m, lba_t lba, uint32_t count, void *buf, enum cache
         count = (uint32_t)(m->capacity - lba);
         clipped = true;
     }
-    uint32_t ra = cache_readahead_locked(cd, lba, count);
+    uint32_t ra = cls == CACHE_DIRECT ? 0 : cache_readahead_locked(cd, lba, count);
     /* 3. Serve valid sectors from their lines; a miss fills its run (step 4);
      *    a sector being read by another thread is waited for. */
     while (done < count) {

@@ -61,8 +61,15 @@
 #define CACHE_WB_RETRIES 5u                     /* flusher retries after a failure */
 
 enum cache_class {
-    CACHE_APP = 0, /* file data */
-    CACHE_SYS = 1, /* file-system metadata */
+    CACHE_APP = 0,    /* file data */
+    CACHE_SYS = 1,    /* file-system metadata */
+    /* Data that is cached elsewhere already: the image file of a virtual
+     * disk, whose sectors vdN's own cache holds. Reads take what the cache
+     * has and send the rest straight to the caller without inserting it or
+     * reading ahead; writes are cached like any write (so write-back keeps
+     * its ordering and merging), and their new lines leave as soon as they
+     * are written back. Hits do not count as references. */
+    CACHE_DIRECT = 2,
 };
 
 /* Read `count` sectors from `lba` into buf (count * sector size bytes).

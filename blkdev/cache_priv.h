@@ -43,6 +43,7 @@ enum cache_line_flag {
     LINE_RA = 1u << 1,      /* brought in by read-ahead, not read yet */
     LINE_WB = 1u << 2,      /* part of a running write-back (not evictable) */
     LINE_SYS = 1u << 3,     /* referenced as CACHE_SYS (metadata) at least once */
+    LINE_DROP = 1u << 4,    /* created by a CACHE_DIRECT write: free once written back */
 };
 
 /* One 4 KiB line: CACHE_LINE_BYTES / sector size consecutive sectors. */
@@ -173,6 +174,9 @@ static inline uint32_t cache_key_hash(const struct cache_dev *cd, lba_t line_lba
 struct cache_line *cache_lookup_locked(struct cache_dev *cd, lba_t line_lba);
 /* Does the cache hold sector lba of m as valid data? (white-box tests) */
 bool cache_holds(struct media *m, lba_t lba);
+/* After a write-back: free line l if it only exists for a CACHE_DIRECT write
+ * (LINE_DROP) and is now clean and idle. */
+void cache_drop_written_locked(struct cache_line *l);
 /* Give the recycled line buffers and records back to the heap; returns the
  * bytes freed. */
 size_t cache_release_spares_locked(void);

@@ -204,17 +204,23 @@ int vfs_read_folder(const char *path, uint32_t start, uint32_t count, struct vfs
     return rc;
 }
 
-int vfs_read_file(const char *path, uint64_t offset, void *buf, uint32_t len, uint32_t *done)
+int vfs_read_file_ex(const char *path, uint64_t offset, void *buf, uint32_t len, unsigned flags,
+                     uint32_t *done)
 {
     struct vfs_target t;
     *done = 0;
     int rc = vfs_resolve(path, &t);
     if (rc)
         return rc;
-    rc = t.level == VFS_LEVEL_PART ? t.ops->read(t.fs, t.rest, offset, buf, len, done)
+    rc = t.level == VFS_LEVEL_PART ? t.ops->read(t.fs, t.rest, offset, buf, len, flags, done)
                                    : ERR_ISDIR;
     vfs_put(&t);
     return rc;
+}
+
+int vfs_read_file(const char *path, uint64_t offset, void *buf, uint32_t len, uint32_t *done)
+{
+    return vfs_read_file_ex(path, offset, buf, len, 0, done);
 }
 
 int vfs_create_file(const char *path, const void *buf, uint32_t len, uint32_t *done)
@@ -229,17 +235,23 @@ int vfs_create_file(const char *path, const void *buf, uint32_t len, uint32_t *d
     return rc;
 }
 
-int vfs_write_file(const char *path, uint64_t offset, const void *buf, uint32_t len,
-                   uint32_t *done)
+int vfs_write_file_ex(const char *path, uint64_t offset, const void *buf, uint32_t len,
+                      unsigned flags, uint32_t *done)
 {
     struct vfs_target t;
     *done = 0;
     int rc = vfs_resolve_part(path, &t);
     if (rc)
         return rc;
-    rc = t.ops->write(t.fs, t.rest, offset, buf, len, done);
+    rc = t.ops->write(t.fs, t.rest, offset, buf, len, flags, done);
     vfs_put(&t);
     return rc;
+}
+
+int vfs_write_file(const char *path, uint64_t offset, const void *buf, uint32_t len,
+                   uint32_t *done)
+{
+    return vfs_write_file_ex(path, offset, buf, len, 0, done);
 }
 
 int vfs_set_end(const char *path, uint64_t size)

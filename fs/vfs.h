@@ -59,13 +59,23 @@ typedef int (*vfs_list_fn)(const struct vfs_info *entry, void *ctx);
 
 /* What a file system provides; `fs` is its mounted instance and `path` is
  * relative to the partition root, '/'-separated ("" = the root). */
+/* Flags of vfs_read_file_ex / vfs_write_file_ex (and the read/write ops). */
+enum vfs_io_flag {
+    /* The data is cached elsewhere: a virtual disk's image file, whose
+     * sectors the virtual disk's own cache holds. File data then goes
+     * through the sector cache as CACHE_DIRECT (blkdev/cache.h): read
+     * without being inserted, written lines leave once written back. */
+    VFS_IO_NOCACHE = 1u << 0,
+};
+
 struct vfs_fs_ops {
+    /* flags: enum vfs_io_flag bits (file systems without a cache may ignore them). */
     int (*read)(void *fs, const char *path, uint64_t offset, void *buf, uint32_t len,
-                uint32_t *done);
+                unsigned flags, uint32_t *done);
     int (*list)(void *fs, const char *path, vfs_list_fn fn, void *ctx);
     int (*create)(void *fs, const char *path, const void *buf, uint32_t len, uint32_t *done);
     int (*write)(void *fs, const char *path, uint64_t offset, const void *buf, uint32_t len,
-                 uint32_t *done);
+                 unsigned flags, uint32_t *done);
     int (*set_end)(void *fs, const char *path, uint64_t size);
     int (*get_info)(void *fs, const char *path, struct vfs_info *out);
     int (*set_info)(void *fs, const char *path, const struct vfs_info *in);
@@ -81,6 +91,9 @@ struct vfs_fs_ops {
 /* 70.0: read up to len bytes at offset. *done = bytes read. ERR_EOM when the
  * file ended before len bytes (the bytes before the end are still read). */
 int vfs_read_file(const char *path, uint64_t offset, void *buf, uint32_t len, uint32_t *done);
+/* The same with enum vfs_io_flag bits. */
+int vfs_read_file_ex(const char *path, uint64_t offset, void *buf, uint32_t len, unsigned flags,
+                     uint32_t *done);
 /* 70.1: entries [start, start+count) of a folder into out[]; *n_out = entries
  * stored, *total_out = entries in the folder (either may be NULL). The
  * listing excludes "." and "..". ERR_EOM when fewer than count were left. */
@@ -94,6 +107,9 @@ int vfs_create_file(const char *path, const void *buf, uint32_t len, uint32_t *d
  * after writing what fitted (*done says how much). */
 int vfs_write_file(const char *path, uint64_t offset, const void *buf, uint32_t len,
                    uint32_t *done);
+/* The same with enum vfs_io_flag bits. */
+int vfs_write_file_ex(const char *path, uint64_t offset, const void *buf, uint32_t len,
+                      unsigned flags, uint32_t *done);
 /* 70.4: truncate or extend (with zeros) to `size` bytes. */
 int vfs_set_end(const char *path, uint64_t size);
 /* 70.5 / 70.6: attributes, times, size (set_info ignores size and the

@@ -4,7 +4,8 @@
  * delete, mkdir, rename/move, statfs, sync. Each operation takes the volume
  * lock, resolves its path, and - if it changes anything - marks the volume
  * dirty first and writes the FAT back (both copies) before it returns.
- * File data goes through the cache as CACHE_APP in runs of contiguous
+ * File data goes through the cache as CACHE_APP (CACHE_DIRECT for reads and
+ * writes with VFS_IO_NOCACHE: virtual disk images) in runs of contiguous
  * clusters; metadata as CACHE_SYS.
  * Order of writes for a growing file: FAT chain, then data, then the
  * directory entry, so a crash leaves at worst lost clusters, never a size
@@ -85,7 +86,7 @@ static int fat_change_end(struct fat_vol *v, int rc)
 /* Bytes [off, off+n) of the contiguous sectors from `base`, through the
  * bounce buffer for partial sectors. */
 static int fat_span_io(struct fat_vol *v, uint32_t base, uint32_t off, uint8_t *buf, uint32_t n,
-                       bool write)
+                       bool write, enum cache_class cls)
 {
     uint32_t bps = v->bpb.sector_bytes;
     while (n > 0) {
@@ -93,8 +94,8 @@ static int fat_span_io(struct fat_vol *v, uint32_t base, uint32_t off, uint8_t *
         int rc;
         if (within == 0 && n >= bps) {
             uint32_t count = n / bps;
-            rc = write ? fat_io_write(v, sector, count, buf, CACHE_APP)
-                       : fat_io_read(v, sector, count, buf, CACHE_APP);
+            rc = write ? fat_io_write(v, sector, count, buf, cls)
+                       : fat_io_read(v, sector, count, buf, cls);
             if (rc)
                 return rc;
             off += count * bps;
@@ -103,12 +104,12 @@ static int fat_span_io(struct fat_vol *v, uint32_t base, uint32_t off, uint8_t *
             continue;
         }
         uint32_t k = MIN(n, bps - within);
-        rc = fat_io_read(v, sector, 1, v->bounce, CACHE_APP);
+        rc = fat_io_read(v, sector, 1, v->bounce, cls);
         if (rc)
             return rc;
         if (write) {
             memcpy(v->bounce + within, buf, k);
-            rc = fat_io_write(v, sector, 1, v->bounce, CACHE_APP);
+            rc = fat_io_write(v, sector, 1, v->bounce, cls);
             if (rc)
                 return rc;
         } else {
@@ -123,7 +124,7 @@ static int fat_span_io(struct fat_vol *v, uint32_t base, uint32_t off, uint8_t *
 
 /* Bytes [off, off+len) of the chain at `first`, which must cover them. */
 static int fat_chain_io(struct fat_vol *v, uint32_t first, uint32_t off, uint8_t *buf,
-                        uint32_t len, bool write)
+                        uint32_t len, bool write, enum cache_class cls)
 {
     uint32_t cs = v->bpb.cluster_bytes;
     while (len > 0) {
@@ -149,7 +150,7 @@ static int fat_chain_io(struct fat_vol *v, uint32_t first, uint32_t off, uint8_t
             run_bytes += cs;
         }
         uint32_t n = MIN(len, run_bytes);
-        rc = fat_span_io(v, fat_cluster_sector(v, c), within, buf, n, write);
+        rc = fat_span_io(v, fat_cluster_sector(v, c), within, buf, n, write, cls);
         if (rc)
             return rc;
         off += n;
@@ -215,15 +216,17 @@ static int fat_grow(struct fat_vol *v, struct fat_found *f, uint32_t need, uint3
 }
 
 static int fat_write_locked(struct fat_vol *v, struct fat_found *f, uint64_t off,
-                            const uint8_t *buf, uint32_t len, uint32_t *done);
+                            const uint8_t *buf, uint32_t len, enum cache_class cls,
+                            uint32_t *done);
 
 /* Zeros from the current end of f up to `end`. */
-static int fat_fill_zeros(struct fat_vol *v, struct fat_found *f, uint32_t end)
+static int fat_fill_zeros(struct fat_vol *v, struct fat_found *f, uint32_t end,
+                          enum cache_class cls)
 {
     uint32_t size = fat_ent_size(f->raw);
     while (size < end) {
         uint32_t n = MIN(end - size, v->bpb.cluster_bytes), done = 0;
-        int rc = fat_write_locked(v, f, size, v->zero, n, &done);
+        int rc = fat_write_locked(v, f, size, v->zero, n, cls, &done);
         if (rc)
             return rc;
         size += n;
@@ -232,7 +235,8 @@ static int fat_fill_zeros(struct fat_vol *v, struct fat_found *f, uint32_t end)
 }
 
 static int fat_write_locked(struct fat_vol *v, struct fat_found *f, uint64_t off,
-                            const uint8_t *buf, uint32_t len, uint32_t *done)
+                            const uint8_t *buf, uint32_t len, enum cache_class cls,
+                            uint32_t *done)
 {
     uint32_t cs = v->bpb.cluster_bytes, have = 0;
     int rc, grow_rc;
@@ -243,7 +247,7 @@ static int fat_write_locked(struct fat_vol *v, struct fat_found *f, uint64_t off
         return ERR_FBIG;
     uint32_t size = fat_ent_size(f->raw);
     if (off > size) {
-        rc = fat_fill_zeros(v, f, (uint32_t)off);
+        rc = fat_fill_zeros(v, f, (uint32_t)off, cls);
         if (rc)
             return rc;
     }
@@ -261,7 +265,7 @@ static int fat_write_locked(struct fat_vol *v, struct fat_found *f, uint64_t off
         return grow_rc;
     /* 3. The data. */
     rc = fat_chain_io(v, fat_ent_cluster(v, f->raw), (uint32_t)off, (uint8_t *)buf,
-                      end - (uint32_t)off, true);
+                      end - (uint32_t)off, true, cls);
     if (rc)
         return rc;
     /* 4. The entry: size, first cluster, time, archive bit (commit point). */
@@ -284,7 +288,7 @@ static int fat_set_end_locked(struct fat_vol *v, struct fat_found *f, uint64_t s
         return ERR_FBIG;
     uint32_t old = fat_ent_size(f->raw);
     if (size > old)
-        return fat_fill_zeros(v, f, (uint32_t)size);
+        return fat_fill_zeros(v, f, (uint32_t)size, CACHE_APP);
     uint32_t first = fat_ent_cluster(v, f->raw);
     uint32_t keep = (uint32_t)((size + cs - 1) / cs);
     int rc = 0;
@@ -329,7 +333,7 @@ static int fat_check_chain_end(struct fat_vol *v, uint32_t first, uint32_t size)
 /* ---- the operations ------------------------------------------------------------------------- */
 
 static int fat_op_read(void *fs, const char *path, uint64_t off, void *buf, uint32_t len,
-                       uint32_t *done)
+                       unsigned flags, uint32_t *done)
 {
     struct fat_vol *v = fs;
     struct fat_found *f = kmalloc(sizeof(*f));
@@ -352,7 +356,8 @@ static int fat_op_read(void *fs, const char *path, uint64_t off, void *buf, uint
         goto out_unlock;
     }
     uint32_t n = (uint32_t)MIN((uint64_t)len, size - off);
-    rc = fat_chain_io(v, fat_ent_cluster(v, f->raw), (uint32_t)off, buf, n, false);
+    rc = fat_chain_io(v, fat_ent_cluster(v, f->raw), (uint32_t)off, buf, n, false,
+                      (flags & VFS_IO_NOCACHE) ? CACHE_DIRECT : CACHE_APP);
     if (rc == 0 && off + n == size)
         rc = fat_check_chain_end(v, fat_ent_cluster(v, f->raw), size);
     if (rc == 0) {
@@ -464,7 +469,7 @@ static int fat_op_create(void *fs, const char *path, const void *buf, uint32_t l
     }
     /* 2. The data. */
     if (rc == 0)
-        rc = fat_write_locked(v, f, 0, buf, len, done);
+        rc = fat_write_locked(v, f, 0, buf, len, CACHE_APP, done);
     rc = fat_change_end(v, rc);
 out_free:
     kfree(f);
@@ -472,7 +477,7 @@ out_free:
 }
 
 static int fat_op_write(void *fs, const char *path, uint64_t off, const void *buf,
-                        uint32_t len, uint32_t *done)
+                        uint32_t len, unsigned flags, uint32_t *done)
 {
     struct fat_vol *v = fs;
     struct fat_found *f = kmalloc(sizeof(*f));
@@ -488,7 +493,8 @@ static int fat_op_write(void *fs, const char *path, uint64_t off, const void *bu
     if (rc == 0 && fat_found_is_dir(f))
         rc = ERR_ISDIR;
     if (rc == 0)
-        rc = fat_write_locked(v, f, off, buf, len, done);
+        rc = fat_write_locked(v, f, off, buf, len,
+                              (flags & VFS_IO_NOCACHE) ? CACHE_DIRECT : CACHE_APP, done);
     rc = fat_change_end(v, rc);
 out_free:
     kfree(f);

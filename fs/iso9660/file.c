@@ -3,7 +3,8 @@
  * fs/vfs.c): read at any offset (across the extents of a multi-extent
  * file), list (without "." and ".."), get info, statfs. Every operation
  * that would change the volume returns ERR_ROFS, and sync has nothing to
- * do. File data goes through the cache as CACHE_APP in runs of at most
+ * do. File data goes through the cache as CACHE_APP (CACHE_DIRECT when read
+ * with VFS_IO_NOCACHE) in runs of at most
  * ISO_RUN_MAX_BYTES; directories as CACHE_SYS.
  * Shown attributes: VFS_ATTR_READONLY always, VFS_ATTR_DIR, and
  * VFS_ATTR_HIDDEN for the existence flag; the three times are the record's
@@ -30,7 +31,7 @@ static void iso_found_info(const struct iso_found *f, struct vfs_info *out)
 
 /* Bytes [off, off+len) of the file f (which covers them), extent by extent. */
 static int iso_file_io(struct iso_vol *v, const struct iso_found *f, uint64_t off, uint8_t *buf,
-                       uint32_t len)
+                       uint32_t len, enum cache_class cls)
 {
     uint64_t ext_start = 0;
     for (unsigned i = 0; i < f->nextents && len > 0; i++) {
@@ -41,8 +42,7 @@ static int iso_file_io(struct iso_vol *v, const struct iso_found *f, uint64_t of
         }
         uint32_t within = (uint32_t)(off - ext_start);
         uint32_t n = MIN(len, e->bytes - within);
-        int rc = iso_read_bytes(v, (uint64_t)e->block * ISO_BLOCK_BYTES + within, buf, n,
-                                CACHE_APP);
+        int rc = iso_read_bytes(v, (uint64_t)e->block * ISO_BLOCK_BYTES + within, buf, n, cls);
         if (rc)
             return rc;
         off += n;
@@ -54,7 +54,7 @@ static int iso_file_io(struct iso_vol *v, const struct iso_found *f, uint64_t of
 }
 
 static int iso_op_read(void *fs, const char *path, uint64_t off, void *buf, uint32_t len,
-                       uint32_t *done)
+                       unsigned flags, uint32_t *done)
 {
     struct iso_vol *v = fs;
     struct iso_found *f = kmalloc(sizeof(*f));
@@ -87,7 +87,7 @@ static int iso_op_read(void *fs, const char *path, uint64_t off, void *buf, uint
         goto out_unlock;
     }
     uint32_t n = (uint32_t)MIN((uint64_t)len, f->size - off);
-    rc = iso_file_io(v, f, off, buf, n);
+    rc = iso_file_io(v, f, off, buf, n, (flags & VFS_IO_NOCACHE) ? CACHE_DIRECT : CACHE_APP);
     if (rc == 0) {
         *done = n;
         if (n < len)
@@ -177,9 +177,9 @@ static int iso_op_create(void *fs, const char *path, const void *buf, uint32_t l
 }
 
 static int iso_op_write(void *fs, const char *path, uint64_t off, const void *buf, uint32_t len,
-                        uint32_t *done)
+                        unsigned flags, uint32_t *done)
 {
-    (void)fs, (void)path, (void)off, (void)buf, (void)len;
+    (void)fs, (void)path, (void)off, (void)buf, (void)len, (void)flags;
     *done = 0;
     return ERR_ROFS;
 }

@@ -350,6 +350,78 @@ static void test_cache_scan_does_not_evict_hot_metadata(void **state)
     ct_close(&t);
 }
 
+static void test_cache_direct_read_serves_hits_and_inserts_nothing(void **state)
+{
+    (void)state;
+    struct ct t;
+    uint8_t buf[64 * 512];
+    uint32_t done = 0;
+    ct_open(&t, "ctdirect");
+
+    /* Line 1 cached normally, one of its sectors made newer than the media. */
+    ct_read1(&t, 8, CACHE_APP);
+    uint8_t mine[512];
+    memset(mine, 0xA5, sizeof(mine));
+    assert_int_equal(cache_write(t.m, 9, 1, mine, CACHE_APP, &done), 0);
+    fake_disk_log_clear(t.f);
+    struct cache_stats before = ct_stats(&t);
+
+    /* Sequential direct reads: no read-ahead, nothing inserted, and the
+     * cached (dirty) sector wins over the media's copy. */
+    for (lba_t lba = 0; lba < 256; lba += 64) {
+        assert_int_equal(cache_read(t.m, lba, 64, buf, CACHE_DIRECT, &done), 0);
+        assert_int_equal(done, 64);
+        if (lba == 0) {
+            assert_memory_equal(buf, ct_disk(&t, 0), 9 * 512);
+            assert_memory_equal(buf + 9 * 512, mine, 512);
+            assert_memory_equal(buf + 10 * 512, ct_disk(&t, 10), 54 * 512);
+        } else {
+            assert_memory_equal(buf, ct_disk(&t, lba), sizeof(buf));
+        }
+    }
+    struct cache_stats s = ct_stats(&t);
+    assert_int_equal(s.cached_sectors, before.cached_sectors);
+    assert_false(cache_holds(t.m, 0));
+    assert_false(cache_holds(t.m, 200));
+    assert_true(cache_holds(t.m, 8));
+    for (size_t i = 0; i < fake_disk_log_len(t.f); i++)
+        assert_true(fake_disk_log_at(t.f, i).lba + fake_disk_log_at(t.f, i).requested <= 256);
+    assert_int_equal(s.ra_used, before.ra_used);
+    ct_close(&t);
+}
+
+static void test_cache_direct_write_lines_leave_after_write_back(void **state)
+{
+    (void)state;
+    struct ct t;
+    uint8_t data[16 * 512], back[16 * 512];
+    uint32_t done = 0;
+    ct_open(&t, "ctdirectw");
+    memset(data, 0x3C, sizeof(data));
+    ct_read1(&t, 16, CACHE_APP); /* line 2 was wanted here before */
+
+    /* Lines 1..2 written directly: cached dirty until written back, then
+     * line 1 (new) leaves, line 2 (cached before) stays. */
+    assert_int_equal(cache_write(t.m, 8, 16, data, CACHE_DIRECT, &done), 0);
+    assert_int_equal(done, 16);
+    assert_true(cache_holds(t.m, 8));
+    assert_int_equal(cache_sync(t.m), 0);
+    assert_memory_equal(ct_disk(&t, 8), data, sizeof(data));
+    assert_false(cache_holds(t.m, 8));
+    assert_true(cache_holds(t.m, 16));
+    assert_int_equal(ct_stats(&t).dirty_sectors, 0);
+    /* A normal read afterwards finds the written data. */
+    assert_int_equal(cache_read(t.m, 8, 16, back, CACHE_APP, &done), 0);
+    assert_memory_equal(back, data, sizeof(data));
+    /* A line written directly and then read normally is kept. */
+    assert_int_equal(cache_write(t.m, 40, 8, data, CACHE_DIRECT, &done), 0);
+    assert_int_equal(cache_read(t.m, 41, 1, back, CACHE_APP, &done), 0);
+    assert_memory_equal(back, data, 512);
+    assert_int_equal(cache_sync(t.m), 0);
+    assert_true(cache_holds(t.m, 40));
+    ct_close(&t);
+}
+
 static void test_cache_large_app_read_bypasses_insertion(void **state)
 {
     (void)state;
@@ -771,6 +843,8 @@ int main(void)
         cmocka_unit_test_setup(test_cache_budget_shrink_evicts_clean_lines_at_once,
                                ct_setup),
         cmocka_unit_test_setup(test_cache_shell_remove_syncs_then_says_safe, ct_setup),
+        cmocka_unit_test_setup(test_cache_direct_read_serves_hits_and_inserts_nothing, ct_setup),
+        cmocka_unit_test_setup(test_cache_direct_write_lines_leave_after_write_back, ct_setup),
     };
     blkdev_init();
     shell_init();

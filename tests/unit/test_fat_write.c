@@ -72,6 +72,57 @@ static void write_and_check(const char *image, const char *disk)
     fc_close(&t);
 }
 
+/* Cached sectors of the disk holding t now. */
+static uint64_t cached_sectors_of(struct fc_img *t)
+{
+    struct media *m;
+    struct cache_stats st;
+    assert_int_equal(disk_get_media(fake_disk_handle(t->f), &m), 0);
+    assert_int_equal(cache_get_stats(m, &st), 0);
+    media_put(m);
+    return st.cached_sectors;
+}
+
+/* A virtual disk image's data (VFS_IO_NOCACHE) passes the cache without
+ * staying in it, and reads/writes it like any file. */
+static void test_fat_nocache_io_leaves_no_file_data_cached(void **state)
+{
+    (void)state;
+    struct fc_img t;
+    enum { SIZE = 256 * 1024 };
+    uint8_t *want = malloc(SIZE), *got = malloc(SIZE);
+    uint32_t done = 0;
+    fc_open(&t, "fat32", "nocache");
+    run_ok("write /nocache/1/image.bin 262144 11");
+    assert_int_equal(vfs_sync_all(), 0);
+    assert_int_equal(cache_drop_all(), 0);
+    struct xorshift x;
+    xorshift_init(&x, 11);
+    xorshift_fill(&x, want, SIZE);
+
+    /* 1. Reads: the data arrive, only the metadata needed to find them stay. */
+    uint64_t before = cached_sectors_of(&t);
+    for (uint32_t off = 0; off < SIZE; off += 65536)
+        assert_int_equal(vfs_read_file_ex("/nocache/1/image.bin", off, got + off, 65536,
+                                          VFS_IO_NOCACHE, &done), 0);
+    assert_memory_equal(got, want, SIZE);
+    assert_true(cached_sectors_of(&t) - before < 64);
+    /* 2. Writes: durable after sync, and then gone from the cache. */
+    memset(want + 4096, 0x77, 65536);
+    assert_int_equal(vfs_write_file_ex("/nocache/1/image.bin", 4096, want + 4096, 65536,
+                                       VFS_IO_NOCACHE, &done), 0);
+    assert_int_equal(done, 65536);
+    assert_int_equal(vfs_read_file_ex("/nocache/1/image.bin", 0, got, SIZE, VFS_IO_NOCACHE,
+                                      &done), 0);
+    assert_memory_equal(got, want, SIZE);
+    assert_int_equal(vfs_sync_all(), 0);
+    assert_true(cached_sectors_of(&t) - before < 64);
+    fc_assert_fsck_clean(&t, "nocache-written.img");
+    free(want);
+    free(got);
+    fc_close(&t);
+}
+
 static void test_fat_write_fat12_fsck_clean_and_mtools_reads_it(void **state)
 {
     (void)state;
@@ -301,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_fat_dirty_bit_set_by_write_cleared_by_sync),
         cmocka_unit_test(test_fat_label_set_replace_remove_fat16_mtools_agrees),
         cmocka_unit_test(test_fat_label_set_replace_remove_fat32_mtools_agrees),
+        cmocka_unit_test(test_fat_nocache_io_leaves_no_file_data_cached),
     };
     return cmocka_run_group_tests_name("fat_write", tests, fc_setup, NULL);
 }
