@@ -126,3 +126,16 @@ void kmem_register_reclaimer(kmem_reclaim_fn fn)
         kmem_host.reclaimers[kmem_host.nreclaimers++] = fn;
     pthread_mutex_unlock(&kmem_host.lock);
 }
+
+size_t kmem_host_run_reclaimers(size_t bytes)
+{
+    kmem_reclaim_fn fns[KMEM_HOST_MAX_RECLAIMERS];
+    pthread_mutex_lock(&kmem_host.lock);
+    unsigned n = kmem_host.nreclaimers;
+    memcpy(fns, kmem_host.reclaimers, sizeof(fns));
+    pthread_mutex_unlock(&kmem_host.lock);
+    size_t freed = 0;
+    for (unsigned i = 0; i < n; i++)
+        freed += fns[i](bytes);
+    return freed;
+}

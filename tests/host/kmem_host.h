@@ -14,5 +14,9 @@ void kmem_host_fail_nth(unsigned n, bool persistent);
 /* Allocations made since the last reset; live allocations now. */
 unsigned kmem_host_alloc_count(void);
 long kmem_host_live(void);
+/* Memory pressure as the kernel heap signals it: call every registered
+ * reclaimer (unlocked, in order) asking for `bytes`; returns what they
+ * report freed. */
+size_t kmem_host_run_reclaimers(size_t bytes);
 
 #endif

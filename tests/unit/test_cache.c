@@ -19,6 +19,7 @@
 #include "kernel/lib/kstring.h"
 #include "kernel/shell/shell.h"
 #include "tests/fakes/fake_disk.h"
+#include "tests/host/kmem_host.h"
 #include "tests/host/print_host.h"
 #include "tests/host/time_host.h"
 
@@ -419,6 +420,34 @@ static void test_cache_direct_write_lines_leave_after_write_back(void **state)
     assert_memory_equal(back, data, 512);
     assert_int_equal(cache_sync(t.m), 0);
     assert_true(cache_holds(t.m, 40));
+    ct_close(&t);
+}
+
+static void test_cache_memory_pressure_gives_clean_lines_back_keeps_dirty(void **state)
+{
+    (void)state;
+    struct ct t;
+    uint8_t buf[64 * 512];
+    uint32_t done = 0;
+    ct_open(&t, "ctreclaim");
+    /* 64 clean lines, then 4 dirty ones. */
+    for (lba_t lba = 0; lba < 512; lba += 64)
+        assert_int_equal(cache_read(t.m, lba, 64, buf, CACHE_APP, &done), 0);
+    memset(buf, 0xC3, sizeof(buf));
+    assert_int_equal(cache_write(t.m, 1000, 32, buf, CACHE_APP, &done), 0);
+    uint64_t cached = ct_stats(&t).cached_sectors;
+    assert_true(cached >= 512 + 32);
+
+    /* The heap asks for 128 KiB: at least that comes back, all of it clean. */
+    size_t freed = kmem_host_run_reclaimers(128 * 1024);
+    assert_true(freed >= 128 * 1024);
+    struct cache_stats s = ct_stats(&t);
+    assert_true(s.cached_sectors <= cached - 256);
+    assert_int_equal(s.dirty_sectors, 32);
+    assert_true(klog_contains("cache: gave"));
+    /* The dirty data still reach the media. */
+    assert_int_equal(cache_sync(t.m), 0);
+    assert_memory_equal(ct_disk(&t, 1000), buf, 32 * 512);
     ct_close(&t);
 }
 
@@ -844,6 +873,8 @@ int main(void)
                                ct_setup),
         cmocka_unit_test_setup(test_cache_shell_remove_syncs_then_says_safe, ct_setup),
         cmocka_unit_test_setup(test_cache_direct_read_serves_hits_and_inserts_nothing, ct_setup),
+        cmocka_unit_test_setup(test_cache_memory_pressure_gives_clean_lines_back_keeps_dirty,
+                               ct_setup),
         cmocka_unit_test_setup(test_cache_direct_write_lines_leave_after_write_back, ct_setup),
     };
     blkdev_init();
