@@ -95,6 +95,7 @@ struct fat_bpb {
 enum fat_link { FAT_LINK_FREE, FAT_LINK_NEXT, FAT_LINK_END, FAT_LINK_BAD };
 
 #define FAT_FC_SLOTS 8 /* cached FAT sectors */
+#define FAT_WALK_HINTS 4 /* chains whose walk position is remembered */
 
 struct fat_fc_slot {
     uint8_t *buf;       /* one sector of FAT copy fat_active */
@@ -120,9 +121,15 @@ struct fat_vol {
     uint32_t sec_lba;           /* sector held in sec, UINT32_MAX if none */
     uint8_t *bounce;            /* one-sector buffer for partial data sectors */
     uint8_t *zero;              /* one zeroed cluster */
-    /* Chain-walk hint: cluster number `hint_cluster` is index `hint_index` of
-     * the chain starting at `hint_first`. Reset whenever the FAT changes. */
-    uint32_t hint_first, hint_index, hint_cluster;
+    /* Chain-walk hints: cluster number `cluster` is index `index` of the
+     * chain starting at `first` (first 0 = unused). One per recently walked
+     * chain, so a file read in many calls does not walk from its start again
+     * after each path lookup walked a directory. Reset whenever the FAT
+     * changes. */
+    struct fat_walk_hint {
+        uint32_t first, index, cluster;
+    } hints[FAT_WALK_HINTS];
+    unsigned hint_victim;       /* the slot a new chain's hint replaces next */
     /* Deferred FAT changes (see "Write ordering" below): one bit per data
      * cluster (bit c - 2), allocated at the first deferral, kept until unmount. */
     uint32_t *pend_free_map;    /* freed since the last commit; FAT still says in use */

@@ -133,10 +133,25 @@ static int fat_raw_get(struct fat_vol *v, uint32_t c, uint32_t *val)
     }
 }
 
+static void fat_hints_forget(struct fat_vol *v)
+{
+    for (unsigned i = 0; i < FAT_WALK_HINTS; i++)
+        v->hints[i].first = 0;
+}
+
+/* The hint slot of the chain at `first`, or NULL. */
+static struct fat_walk_hint *fat_hint_find(struct fat_vol *v, uint32_t first)
+{
+    for (unsigned i = 0; i < FAT_WALK_HINTS; i++)
+        if (v->hints[i].first == first)
+            return &v->hints[i];
+    return NULL;
+}
+
 static int fat_raw_set(struct fat_vol *v, uint32_t c, uint32_t val)
 {
     int rc = 0;
-    v->hint_first = 0; /* the chain-walk hint may describe a chain that changed */
+    fat_hints_forget(v); /* a hint may describe a chain that changed */
     switch (v->bpb.type) {
     case FAT_TYPE_12: {
         uint32_t off = c + c / 2;
@@ -305,9 +320,10 @@ int fat_chain_nth(struct fat_vol *v, uint32_t first, uint32_t index, uint32_t *o
     /* No chain is longer than the volume: a deeper index cannot exist. */
     if (index >= v->bpb.clusters)
         return ERR_EOM;
-    if (v->hint_first == first && v->hint_index <= index) {
-        c = v->hint_cluster;
-        i = v->hint_index;
+    struct fat_walk_hint *h = fat_hint_find(v, first);
+    if (h && h->index <= index) {
+        c = h->cluster;
+        i = h->index;
     }
     while (i < index) {
         uint32_t next;
@@ -319,18 +335,19 @@ int fat_chain_nth(struct fat_vol *v, uint32_t first, uint32_t index, uint32_t *o
         c = next;
         i++;
     }
-    v->hint_first = first;
-    v->hint_index = index;
-    v->hint_cluster = c;
+    fat_chain_hint(v, first, index, c);
     *out = c;
     return 0;
 }
 
 void fat_chain_hint(struct fat_vol *v, uint32_t first, uint32_t index, uint32_t cluster)
 {
-    v->hint_first = first;
-    v->hint_index = index;
-    v->hint_cluster = cluster;
+    struct fat_walk_hint *h = fat_hint_find(v, first);
+    if (!h) {
+        h = &v->hints[v->hint_victim];
+        v->hint_victim = (v->hint_victim + 1) % FAT_WALK_HINTS;
+    }
+    *h = (struct fat_walk_hint){ first, index, cluster };
 }
 
 int fat_chain_length(struct fat_vol *v, uint32_t first, uint32_t *len, uint32_t *last)
