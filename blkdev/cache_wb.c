@@ -10,11 +10,15 @@
  * (so a writer never tears a request), written with the lock dropped, and
  * then its sectors are marked clean - only those the driver confirmed, and
  * only in lines not written again meanwhile (dirty_seq unchanged); anything
- * else stays dirty for the next round. A failed run sets the media's sticky
- * error (STYLE §5) and the round goes on with the other runs; a round
- * without errors clears it. The flusher retries a failed media after 1, 2,
- * 4... s, at most CACHE_WB_RETRIES times, logging each retry; after that the
- * data waits (dirty, state "error") for sync or the next write.
+ * else stays dirty for the next round. A round stops at the first line
+ * written into after its snapshot and a new round starts from the lowest
+ * LBA, so what reaches the media is always a prefix of one instant's dirty
+ * data (file systems rely on it, see cache_wb_round_locked). A failed run
+ * sets the media's sticky error (STYLE §5) and the round goes on with the
+ * other runs; a write-back without errors clears it. The flusher retries a
+ * failed media after 1, 2, 4... s, at most CACHE_WB_RETRIES times, logging
+ * each retry; after that the data waits (dirty, state "error") for sync or
+ * the next write.
  * When the last reference to a media goes, its lines are dropped; dirty
  * sectors that could not be written are counted and logged as lost.
  * Locking: cache_state.lock; never held across a driver call. */
@@ -28,6 +32,10 @@
 #include "kernel/time.h"
 
 #define CACHE_RETRY_BASE_MS 1000u /* first flusher retry after a failure */
+/* Write-back rounds cut short by a concurrent writer before one gives up the ordering
+ * (cache_dev_writeback step 2). Each round writes at least one run, and a writer has to
+ * change a line of every snapshot in the time of one driver request to reach this. */
+#define CACHE_WB_ORDERED_ROUNDS 16u
 
 /* One dirty line in a write-back snapshot. */
 struct cache_wb_item {
@@ -115,38 +123,36 @@ static void cache_wb_confirm_locked(struct cache_dev *cd, struct cache_wb_item *
     }
 }
 
-int cache_dev_writeback(struct cache_dev *cd)
+/* One write-back round of cd: 1. snapshot the dirty lines (pinned, LINE_WB) with their
+ * dirty_seq, sorted by LBA; 2. write them as runs of adjacent dirty sectors, each copied into
+ * `bounce` (cap sectors) when the round reaches it and written with the lock dropped.
+ * With `ordered`, the round stops at the first line written into since the snapshot and
+ * returns true (the caller starts a new round): everything it wrote is then an LBA-ordered
+ * prefix of the dirty data as it was at the snapshot - the state file systems order their
+ * cache writes for (fs/fat/fat_priv.h, write ordering). Copying a newer line after an older
+ * lower one (say a directory that names clusters whose FAT sector went out before the
+ * allocation) would break that. The first run is copied under the lock the snapshot was
+ * taken with, so every round writes something. Without `ordered`, lines are taken as they
+ * are when reached. Errors go to *first_err (ERR_NOMEM: no snapshot, nothing written).
+ * Locking: cache_state.lock held on entry and exit, dropped around each driver call. */
+static bool cache_wb_round_locked(struct cache_dev *cd, uint8_t *bounce, uint32_t cap,
+                                  bool ordered, int *first_err)
 {
-    struct cache_wb_item *items = NULL;
-    uint8_t *bounce = NULL;
-    size_t n = 0;
-    uint32_t cap = cd->max_xfer;
-    int first_err = 0;
+    size_t n = cd->dirty_lines, k = 0, i = 0;
+    unsigned si = 0;
+    bool changed = false;
 
-    /* 1. One round per media at a time; nothing dirty, nothing to do. */
-    mutex_lock(&cache_state.lock);
-    while (cd->flushing)
-        cond_wait(&cache_state.io_cv, &cache_state.lock);
-    if (cd->dirty_lines == 0) {
-        cd->sticky_err = 0;
-        mutex_unlock(&cache_state.lock);
-        return 0;
-    }
-    cd->flushing = true;
-    /* 2. Snapshot the dirty lines, pinned (LINE_WB), sorted by LBA. */
-    n = cd->dirty_lines;
-    items = kmalloc(n * sizeof(*items));
-    bounce = kmalloc((size_t)cap * cd->ss);
-    if (!bounce) {
-        cap = cd->spl; /* under pressure: one line per request still makes progress */
-        bounce = kmalloc(CACHE_LINE_BYTES);
-    }
-    if (!items || !bounce) {
-        first_err = ERR_NOMEM;
+    lock_assert_held(&cache_state.lock);
+    if (n == 0)
+        return false;
+    /* 1. The snapshot. */
+    struct cache_wb_item *items = kmalloc(n * sizeof(*items));
+    if (!items) {
+        if (!*first_err)
+            *first_err = ERR_NOMEM;
         pr_err("cache: %s: no memory for write-back (%zu dirty lines)", cd->name, n);
-        goto out_done;
+        return false;
     }
-    size_t k = 0;
     for (struct cache_link *d = cd->dirty.next; d != &cd->dirty; d = d->next) {
         struct cache_line *l = container_of(d, struct cache_line, dirty);
         l->flags |= LINE_WB;
@@ -154,11 +160,9 @@ int cache_dev_writeback(struct cache_dev *cd)
     }
     KASSERT(k == n);
     cache_wb_sort(items, n);
-    /* 3. Runs of adjacent dirty sectors, each one driver request. */
-    size_t i = 0;
-    unsigned si = 0;
-    for (;;) {
-        /* 3a. Find the next dirty sector. */
+    /* 2. Runs of adjacent dirty sectors, each one driver request. */
+    while (!changed) {
+        /* 2a. Find the next dirty sector. */
         while (i < n) {
             if (si >= cd->spl) {
                 i++;
@@ -171,7 +175,8 @@ int cache_dev_writeback(struct cache_dev *cd)
         }
         if (i >= n)
             break;
-        /* 3b. Extend the run across adjacent lines, copying as it goes. */
+        /* 2b. Extend the run across adjacent lines, copying as it goes; an
+         *     ordered round ends before the first line changed since step 1. */
         size_t ri = i;
         unsigned rsi = si;
         lba_t run_lba = items[i].l->lba + si;
@@ -186,13 +191,19 @@ int cache_dev_writeback(struct cache_dev *cd)
                 }
                 break;
             }
+            if (ordered && l->dirty_seq != items[i].seq) {
+                changed = true;
+                break;
+            }
             if (!((l->dirty_mask >> si) & 1))
                 break;
             memcpy(bounce + (size_t)len * cd->ss, l->data + (size_t)si * cd->ss, cd->ss);
             len++;
             si++;
         }
-        /* 3c. Write it with no lock held; confirm what the driver wrote. */
+        if (len == 0)
+            break;
+        /* 2c. Write it with no lock held; confirm what the driver wrote. */
         uint32_t got = 0;
         mutex_unlock(&cache_state.lock);
         int rc = media_driver_write(cd->m, run_lba, len, bounce, &got);
@@ -202,16 +213,59 @@ int cache_dev_writeback(struct cache_dev *cd)
         cache_wb_confirm_locked(cd, items, ri, rsi, got);
         if (rc) {
             cd->st.wb_errors++;
-            if (!first_err)
-                first_err = rc;
+            if (!*first_err)
+                *first_err = rc;
             pr_err("cache: %s: write-back failed at lba %llu (%u of %u sectors written, %s)",
                    cd->name, (unsigned long long)run_lba, got, len, err_name(rc));
         }
     }
-    for (size_t j = 0; j < n; j++)
+    for (size_t j = 0; j < n; j++) {
         items[j].l->flags &= (uint8_t)~LINE_WB;
+        cache_drop_written_locked(items[j].l);
+    }
+    kfree(items);
+    return changed;
+}
+
+int cache_dev_writeback(struct cache_dev *cd)
+{
+    uint8_t *bounce = NULL;
+    uint32_t cap = cd->max_xfer;
+    int first_err = 0;
+
+    /* 1. One write-back per media at a time; nothing dirty, nothing to do. */
+    mutex_lock(&cache_state.lock);
+    while (cd->flushing)
+        cond_wait(&cache_state.io_cv, &cache_state.lock);
+    if (cd->dirty_lines == 0) {
+        cd->sticky_err = 0;
+        mutex_unlock(&cache_state.lock);
+        return 0;
+    }
+    cd->flushing = true;
+    bounce = kmalloc((size_t)cap * cd->ss);
+    if (!bounce) {
+        cap = cd->spl; /* under pressure: one line per request still makes progress */
+        bounce = kmalloc(CACHE_LINE_BYTES);
+    }
+    if (!bounce) {
+        first_err = ERR_NOMEM;
+        pr_err("cache: %s: no memory for write-back (%zu dirty lines)", cd->name,
+               cd->dirty_lines);
+        goto out_done;
+    }
+    /* 2. Ordered rounds until one is not cut short by a concurrent writer. Each round
+     *    writes at least one run; after CACHE_WB_ORDERED_ROUNDS the last one takes lines as
+     *    they come, so a writer that never pauses cannot hold a sync up for ever. */
+    for (unsigned round = 1; round <= CACHE_WB_ORDERED_ROUNDS; round++) {
+        if (!cache_wb_round_locked(cd, bounce, cap, true, &first_err))
+            goto out_done;
+    }
+    pr_warn("cache: %s: written into during %u write-back rounds; last round unordered",
+            cd->name, CACHE_WB_ORDERED_ROUNDS);
+    cache_wb_round_locked(cd, bounce, cap, false, &first_err);
 out_done:
-    /* 4. The round's verdict: the sticky error clears only on a clean round. */
+    /* 3. The verdict: the sticky error clears only after a write-back without errors. */
     if (first_err) {
         if (!cd->sticky_err)
             cd->sticky_err = first_err;
@@ -222,7 +276,6 @@ out_done:
     cd->flushing = false;
     cond_broadcast(&cache_state.io_cv);
     mutex_unlock(&cache_state.lock);
-    kfree(items);
     kfree(bounce);
     return first_err;
 }

@@ -145,8 +145,16 @@ static int fat_dir_get(struct fat_vol *v, struct fat_dir dir, uint32_t index, ui
     return 0;
 }
 
+/* Write v->sec back as `sector`. The sector may now point at clusters
+ * allocated in this operation, which so far live only in the FAT sector
+ * LRU: those go into the cache first (allocation before reference,
+ * fat_priv.h), so no write-back - the flusher's, or the one cache_write
+ * throttles into right after this write - can take the entry without them. */
 static int fat_dir_put(struct fat_vol *v, uint32_t sector)
 {
+    int rc = fat_table_flush(v);
+    if (rc)
+        return rc;
     return fat_io_write(v, sector, 1, v->sec, CACHE_SYS);
 }
 

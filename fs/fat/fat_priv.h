@@ -145,6 +145,8 @@ struct fat_vol {
  * "safe" at all times, meaning any prefix of that write-back leaves at worst lost clusters:
  *  - Allocation before reference: new FAT entries (end marks and links that make a chain
  *    longer) go into the FAT at once; they land before the entries that reference them.
+ *    "At once" means in the cache before any directory sector is written: the FAT sector
+ *    LRU (fc) is flushed into the cache by fat_dir_put, not only at the end of the operation.
  *  - Release after dereference: freeing a chain (delete, truncate) and cutting a chain short
  *    are only noted (pend_*_map); the FAT keeps the old links, in the cache as on the disk, and
  *    those clusters are not reused. fat_get() shows the new state to the driver itself.
@@ -153,6 +155,8 @@ struct fat_vol {
  *    link that makes them part of the tree is written.
  *  - Rename adds the new entry, writes it back, then removes the old one: a crash in between
  *    leaves two entries sharing one chain (fsck.fat: cross-linked), never a lost file.
+ * The cache keeps its side (blkdev/cache_wb.c): a write-back round writes an LBA-ordered prefix
+ * of the dirty lines as they were at one instant, even while an operation changes them.
  * A commit (fat_vol_commit_locked: sync, or an allocation that needs the pending clusters)
  * then runs in phases, each ended by cache_sync (write-back + device flush):
  *   1. FAT (allocations only, both copies), file data, directories: all references durable;

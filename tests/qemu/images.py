@@ -10,9 +10,13 @@ partition's offset inside the image file (mkfs.fat --offset, mtools img@@off).
     # img.path, img.part_start_lba, img.part_sectors
 
 Corrupt variants: patch named fields of the result (see patch_bytes).
+fsck.fat has no offset option: partition_save() copies the partition out to
+a file for it, partition_load() puts a repaired copy back. xorshift32_stream()
+is the kernel's test data (the `write`/`verify` commands) for comparing files.
 """
 
 import os
+import struct
 import subprocess
 import tempfile
 
@@ -145,3 +149,33 @@ def patch_bytes(path, offset, data):
     with open(str(path), "r+b") as f:
         f.seek(offset)
         f.write(data)
+
+
+def partition_save(img, dst):
+    """Copy the partition of DiskImage `img` into file `dst` (for fsck.fat)."""
+    with open(img.path, "rb") as src, open(str(dst), "wb") as out:
+        src.seek(img.part_start_lba * SECTOR)
+        out.write(src.read(img.part_sectors * SECTOR))
+
+
+def partition_load(img, src):
+    """Write file `src` (made by partition_save, maybe repaired) back into `img`."""
+    with open(str(src), "rb") as f:
+        data = f.read()
+    if len(data) != img.part_sectors * SECTOR:
+        raise ValueError("%s holds %d bytes, the partition %d" % (src, len(data),
+                                                                   img.part_sectors * SECTOR))
+    patch_bytes(img.path, img.part_start_lba * SECTOR, data)
+
+
+def xorshift32_stream(seed, n):
+    """`n` bytes of kernel/lib/xorshift.h: state = seed (0 -> 0x9E3779B9); per
+    word x ^= x << 13; x ^= x >> 17; x ^= x << 5; emitted little-endian."""
+    x = seed or 0x9E3779B9
+    words = []
+    for _ in range((n + 3) // 4):
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        words.append(x)
+    return struct.pack("<%dI" % len(words), *words)[:n]

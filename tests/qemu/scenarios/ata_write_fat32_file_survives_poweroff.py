@@ -2,28 +2,18 @@
 """The IDE write path end to end: on a FAT32 disk made by mkfs.fat here,
 `write /hd0/1/big.bin 8388608 7`, `sync` and `poweroff`; then on the host
 `fsck.fat -n` finds the file system clean and mcopy gives back exactly the
-xorshift32 stream of seed 7 (kernel/lib/xorshift.h, reproduced below).
+xorshift32 stream of seed 7 (kernel/lib/xorshift.h, images.xorshift32_stream).
 The same run with the disk as slave of the secondary channel, in PIO mode,
 checks the PIO write protocol."""
 
 import os
-import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from images import xorshift32_stream  # noqa: E402
 
 SIZE = 8388608
 SEED = 7
-
-
-def xorshift32_stream(seed, n):
-    """kernel/lib/xorshift.h: state = seed (0 -> 0x9E3779B9); per word
-    x ^= x << 13; x ^= x >> 17; x ^= x << 5; emitted little-endian."""
-    x = seed or 0x9E3779B9
-    out = bytearray()
-    for _ in range((n + 3) // 4):
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        out += struct.pack("<I", x)
-    return bytes(out[:n])
 
 
 IMGS = {}
