@@ -141,7 +141,8 @@ void cache_stop_flusher(void);
 /* One pass of the flusher at the current time (tests drive it with the fake
  * clock instead of running the thread). Returns the first write-back error. */
 int cache_flusher_run_once(void);
-/* sync / `cache drop` for all media: write back (then drop clean lines).
+/* sync / `cache drop` for all media: write back (then drop clean lines and
+ * give the recycled line buffers back to the heap).
  * Return the first error; the per-disk reasons are logged. */
 int cache_sync_all(void);
 int cache_drop_all(void);

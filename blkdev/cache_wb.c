@@ -357,6 +357,9 @@ int cache_sync_all(void)
         media_put(ms[i]);
     }
     kfree(ms);
+    mutex_lock(&cache_state.lock);
+    cache_release_spares_locked(); /* empty means empty: no recycled buffers either */
+    mutex_unlock(&cache_state.lock);
     return first;
 }
 
@@ -388,6 +391,9 @@ int cache_drop_all(void)
         media_put(ms[i]);
     }
     kfree(ms);
+    mutex_lock(&cache_state.lock);
+    cache_release_spares_locked(); /* empty means empty: no recycled buffers either */
+    mutex_unlock(&cache_state.lock);
     return first;
 }
 

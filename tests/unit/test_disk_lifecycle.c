@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
+#include "blkdev/cache.h"
 #include "blkdev/disk.h"
 #include "kernel/err.h"
 #include "kernel/klog.h"
@@ -901,12 +902,14 @@ static void test_disk_race_users_against_media_changes_and_del(void **state)
     (void)state;
     struct fake_disk_config cfg = lc_cfg();
     struct race r = { .name = "lcrace" };
+    assert_int_equal(cache_drop_all(), 0); /* no recycled cache buffers in the count */
     long live = kmem_host_live();
     r.f = lc_added(r.name, &cfg);
     fake_disk_set_delay_ms(r.f, 1); /* widen the window between check and driver call */
     DiskMediaChanged(fake_disk_handle(r.f), 1);
     race_run(&r, race_notify_changer);
     fake_disk_destroy(r.f);
+    assert_int_equal(cache_drop_all(), 0);
     assert_int_equal(kmem_host_live(), live); /* every disk and media object freed */
 }
 
@@ -929,10 +932,12 @@ static void test_disk_race_users_against_polled_media_swaps_and_del(void **state
     struct fake_disk_config cfg = lc_cfg();
     cfg.add_flags = DISK_NO_INSERT_NOTIFICATION;
     struct race r = { .name = "lcracepoll" };
+    assert_int_equal(cache_drop_all(), 0); /* no recycled cache buffers in the count */
     long live = kmem_host_live();
     r.f = lc_added(r.name, &cfg);
     race_run(&r, race_poll_changer);
     fake_disk_destroy(r.f);
+    assert_int_equal(cache_drop_all(), 0);
     assert_int_equal(kmem_host_live(), live); /* every disk and media object freed */
 }
 
