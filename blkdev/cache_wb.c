@@ -14,8 +14,11 @@
  * written into after its snapshot and a new round starts from the lowest
  * LBA, so what reaches the media is always a prefix of one instant's dirty
  * data (file systems rely on it, see cache_wb_round_locked). A failed run
- * sets the media's sticky error (STYLE §5) and the round goes on with the
- * other runs; a write-back without errors clears it. The flusher retries a
+ * sets the media's sticky error (STYLE §5) and ends the write-back: the
+ * lines after it stay dirty too, since they may depend on it (a directory
+ * entry written after the FAT sector it needs), so a failing sector holds
+ * back the higher ones until a retry gets through - slower, never out of
+ * order. A write-back without errors clears the sticky error. The flusher retries a
  * failed media after 1, 2, 4... s, at most CACHE_WB_RETRIES times, logging
  * each retry; after that the data waits (dirty, state "error") for sync or
  * the next write.
@@ -217,6 +220,11 @@ static bool cache_wb_round_locked(struct cache_dev *cd, uint8_t *bounce, uint32_
                 *first_err = rc;
             pr_err("cache: %s: write-back failed at lba %llu (%u of %u sectors written, %s)",
                    cd->name, (unsigned long long)run_lba, got, len, err_name(rc));
+            /* An ordered round writes nothing past a failed run: the lines
+             * after it may depend on it (a directory entry on its FAT
+             * sector). They stay dirty for the retry. */
+            if (ordered)
+                break;
         }
     }
     for (size_t j = 0; j < n; j++) {
