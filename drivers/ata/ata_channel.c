@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 /* IDE channel primitives: register access, device selection, software
- * reset, the interrupt handler and the three data protocols (PIO in, PIO
- * out, bus-master DMA) plus non-data commands. Completion is always an
- * interrupt: the thread arms the channel, starts the action and sleeps on a
- * semaphore with a timeout; only the short phases the protocol defines
- * without an interrupt (BSY after select or reset, DRQ before the first PIO
- * out block) are polled, each with a timeout. Callers hold the channel mutex
+ * reset, the interrupt handler and the data protocols (PIO in and out, one
+ * sector or one MULTIPLE block per interrupt; bus-master DMA for ATA
+ * commands and for ATAPI PACKET commands) plus non-data commands.
+ * Completion is always an interrupt: the thread arms the channel, starts
+ * the action and sleeps on a semaphore with a timeout; only the short phases
+ * the protocol defines without an interrupt (BSY after select or reset, DRQ
+ * before the first PIO out block or a CDB) are polled, each with a timeout. Callers hold the channel mutex
  * (ata_priv.h). Spec: ATA/ATAPI-7 vol. 2 §11 (PIO data-in/out, DMA,
- * non-data protocols), §9.2 (software reset); SFF-8038i (bus master). */
+ * packet DMA, non-data protocols), §9.2 (software reset); SFF-8038i (bus
+ * master). */
 #include "drivers/ata/ata_priv.h"
 #include "drivers/ata/lib/ata_error.h"
 #include "drivers/ata/lib/ata_prd.h"
@@ -181,6 +183,15 @@ int ata_select_locked(struct ata_device *dev)
         delay_400ns(ch);
         ch->selected = (int)dev->slave;
     }
+    /* All ones is no valid status: nothing drives the bus any more (device
+     * unplugged or dead). Fail now instead of after the BSY timeout. */
+    if (ata_alt_status(ch) == ATA_STATUS_FLOATING) {
+        if (dev->kind != ATA_KIND_NONE) { /* the probe expects empty positions */
+            dev->errors++;
+            pr_err("ata: %s: no device answers (status 0xff)", dev->name);
+        }
+        return ERR_NODEV;
+    }
     if (ata_poll_locked(ch, ATA_SR_BSY | ATA_SR_DRQ, 0, ATA_READY_TIMEOUT_MS) < 0) {
         pr_err("ata: %s: device busy before command (status 0x%02x)", dev->name,
                ata_alt_status(ch));
@@ -232,6 +243,7 @@ static int check_status(struct ata_device *dev, const struct ata_taskfile *tf, u
     uint8_t er = (st & ATA_SR_ERR) ? ata_read_reg(dev->ch, ATA_REG_ERROR) : 0;
     enum ata_fault f = ata_error_classify(st, er);
 
+    dev->last_fault = f;
     if (f == ATA_FAULT_NONE)
         return 0;
     dev->errors++;
@@ -242,11 +254,12 @@ static int check_status(struct ata_device *dev, const struct ata_taskfile *tf, u
 
 /* ---- protocols ------------------------------------------------------------------------------ */
 
-int ata_pio_in_locked(struct ata_device *dev, const struct ata_taskfile *tf, void *buf,
-                      uint32_t blocks, uint32_t block_bytes, uint32_t timeout_ms)
+/* PIO data-in of total_bytes in DRQ blocks of drq_bytes (the last one may be
+ * shorter: READ MULTIPLE's final partial block). */
+static int pio_in(struct ata_device *dev, const struct ata_taskfile *tf, uint8_t *p,
+                  uint32_t total_bytes, uint32_t drq_bytes, uint32_t timeout_ms)
 {
     struct ata_channel *ch = dev->ch;
-    uint8_t *p = buf;
     uint8_t st;
     int rc;
 
@@ -256,9 +269,10 @@ int ata_pio_in_locked(struct ata_device *dev, const struct ata_taskfile *tf, voi
         return rc;
     ata_irq_arm_locked(ch);
     ata_issue_locked(dev, tf);
-    /* 2. One interrupt per block: check it, re-arm before draining the data
-     *    (reading the last word lets the device prepare the next block), read. */
-    for (uint32_t b = 0; b < blocks; b++) {
+    /* 2. One interrupt per DRQ block: check it, re-arm before draining the
+     *    data (reading the last word lets the device prepare the next block). */
+    for (uint32_t done = 0; done < total_bytes;) {
+        uint32_t n = MIN(drq_bytes, total_bytes - done);
         if (ata_irq_wait_locked(ch, timeout_ms, &st)) {
             ata_recover_locked(ch, "PIO read");
             return ERR_TIMEOUT;
@@ -267,25 +281,38 @@ int ata_pio_in_locked(struct ata_device *dev, const struct ata_taskfile *tf, voi
         if (rc)
             return rc;
         if (!(st & ATA_SR_DRQ)) {
-            pr_err("ata: %s: no data after interrupt (status 0x%02x, block %lu of %lu)",
-                   dev->name, st, (unsigned long)b, (unsigned long)blocks);
+            pr_err("ata: %s: no data after interrupt (status 0x%02x, byte %lu of %lu)",
+                   dev->name, st, (unsigned long)done, (unsigned long)total_bytes);
             return ERR_IO;
         }
-        if (b + 1 < blocks)
+        if (done + n < total_bytes)
             ata_irq_arm_locked(ch);
-        insw(ch->cmd_port, p, block_bytes / 2);
-        p += block_bytes;
+        insw(ch->cmd_port, p + done, n / 2);
+        done += n;
     }
     /* 3. The device must not want to send more. */
     st = ata_alt_status(ch);
     return check_status(dev, tf, st);
 }
 
-int ata_pio_out_locked(struct ata_device *dev, const struct ata_taskfile *tf, const void *buf,
-                       uint32_t blocks, uint32_t block_bytes)
+int ata_pio_in_locked(struct ata_device *dev, const struct ata_taskfile *tf, void *buf,
+                      uint32_t blocks, uint32_t block_bytes, uint32_t timeout_ms)
+{
+    return pio_in(dev, tf, buf, blocks * block_bytes, block_bytes, timeout_ms);
+}
+
+int ata_pio_in_multi_locked(struct ata_device *dev, const struct ata_taskfile *tf, void *buf,
+                            uint32_t sectors, uint32_t sector_bytes, uint32_t per_block,
+                            uint32_t timeout_ms)
+{
+    return pio_in(dev, tf, buf, sectors * sector_bytes, per_block * sector_bytes, timeout_ms);
+}
+
+/* PIO data-out of total_bytes in DRQ blocks of drq_bytes (last may be short). */
+static int pio_out(struct ata_device *dev, const struct ata_taskfile *tf, const uint8_t *p,
+                   uint32_t total_bytes, uint32_t drq_bytes)
 {
     struct ata_channel *ch = dev->ch;
-    const uint8_t *p = buf;
     uint8_t st;
     int rc;
 
@@ -304,11 +331,12 @@ int ata_pio_out_locked(struct ata_device *dev, const struct ata_taskfile *tf, co
         ata_recover_locked(ch, "PIO write (DRQ)");
         return ERR_TIMEOUT;
     }
-    /* 2. Per block: arm, write it, wait for the interrupt that accepts it. */
-    for (uint32_t b = 0; b < blocks; b++) {
+    /* 2. Per DRQ block: arm, write it, wait for the interrupt that accepts it. */
+    for (uint32_t done = 0; done < total_bytes;) {
+        uint32_t n = MIN(drq_bytes, total_bytes - done);
         ata_irq_arm_locked(ch);
-        outsw(ch->cmd_port, p, block_bytes / 2);
-        p += block_bytes;
+        outsw(ch->cmd_port, p + done, n / 2);
+        done += n;
         if (ata_irq_wait_locked(ch, ATA_IO_TIMEOUT_MS, &st)) {
             ata_recover_locked(ch, "PIO write");
             return ERR_TIMEOUT;
@@ -316,7 +344,7 @@ int ata_pio_out_locked(struct ata_device *dev, const struct ata_taskfile *tf, co
         rc = check_status(dev, tf, st);
         if (rc)
             return rc;
-        if (b + 1 < blocks && !(st & ATA_SR_DRQ)) {
+        if (done < total_bytes && !(st & ATA_SR_DRQ)) {
             pr_err("ata: %s: device stopped asking for data (status 0x%02x)", dev->name, st);
             return ERR_IO;
         }
@@ -324,14 +352,31 @@ int ata_pio_out_locked(struct ata_device *dev, const struct ata_taskfile *tf, co
     return 0;
 }
 
-int ata_dma_locked(struct ata_device *dev, const struct ata_taskfile *tf, uint64_t phys,
-                   uint32_t bytes, bool to_device)
+int ata_pio_out_locked(struct ata_device *dev, const struct ata_taskfile *tf, const void *buf,
+                       uint32_t blocks, uint32_t block_bytes)
+{
+    return pio_out(dev, tf, buf, blocks * block_bytes, block_bytes);
+}
+
+int ata_pio_out_multi_locked(struct ata_device *dev, const struct ata_taskfile *tf,
+                             const void *buf, uint32_t sectors, uint32_t sector_bytes,
+                             uint32_t per_block)
+{
+    return pio_out(dev, tf, buf, sectors * sector_bytes, per_block * sector_bytes);
+}
+
+/* One bus-master transfer: PRD table, engine set up, command issued (and,
+ * for a PACKET command, the CDB sent once the device asks for it), engine
+ * started, completion interrupt. *st = final device status, *bms = the
+ * engine status seen by the handler. Returns 0 (registers to be decoded by
+ * the caller), ERR_INVAL/ERR_RANGE (buffer), ERR_TIMEOUT (channel reset). */
+static int dma_run(struct ata_device *dev, const struct ata_taskfile *tf, const uint8_t *cdb,
+                   uint64_t phys, uint32_t bytes, bool to_device, uint8_t *st, uint8_t *bms)
 {
     struct ata_channel *ch = dev->ch;
     uint16_t bm = ch->bm_port;
     uint8_t dir = to_device ? 0 : ATA_BM_CMD_TO_MEMORY;
     unsigned entries;
-    uint8_t st;
     int rc;
 
     /* 1. PRD table for the buffer. */
@@ -347,32 +392,86 @@ int ata_dma_locked(struct ata_device *dev, const struct ata_taskfile *tf, uint64
     /* 2. Engine stopped, table address, old IRQ/error bits cleared, direction. */
     outb((uint16_t)(bm + ATA_BM_CMD), 0);
     outl((uint16_t)(bm + ATA_BM_PRDT), (uint32_t)ch->prdt.phys);
-    uint8_t bms = inb((uint16_t)(bm + ATA_BM_STATUS));
+    uint8_t old = inb((uint16_t)(bm + ATA_BM_STATUS));
     outb((uint16_t)(bm + ATA_BM_STATUS),
-         (uint8_t)((bms & ATA_BM_ST_KEEP) | ATA_BM_ST_IRQ | ATA_BM_ST_ERROR));
+         (uint8_t)((old & ATA_BM_ST_KEEP) | ATA_BM_ST_IRQ | ATA_BM_ST_ERROR));
     outb((uint16_t)(bm + ATA_BM_CMD), dir);
     io_barrier(); /* the PRD table is in memory before the engine reads it */
-    /* 3. Arm, issue, start the engine, sleep until the interrupt. */
-    ata_irq_arm_locked(ch);
-    ata_issue_locked(dev, tf);
+    /* 3. Issue. A PACKET command first asks for its CDB by DRQ without an
+     *    interrupt (ATA/ATAPI-7 vol. 2 §11.9, Packet DMA): poll, then send
+     *    it with the channel armed; the engine starts after the CDB. */
+    if (cdb) {
+        ata_issue_locked(dev, tf);
+        if (ata_poll_locked(ch, ATA_SR_BSY | ATA_SR_DRQ, ATA_SR_DRQ, ATA_READY_TIMEOUT_MS) < 0) {
+            ata_recover_locked(ch, "PACKET (DMA)");
+            return ERR_TIMEOUT;
+        }
+        ata_irq_arm_locked(ch);
+        outsw(ch->cmd_port, cdb, ATAPI_PACKET_BYTES / 2);
+    } else {
+        ata_irq_arm_locked(ch);
+        ata_issue_locked(dev, tf);
+    }
+    /* 4. Start the engine, sleep until the interrupt, stop the engine
+     *    (required even after success: SFF-8038i §3.1). */
     outb((uint16_t)(bm + ATA_BM_CMD), (uint8_t)(dir | ATA_BM_CMD_START));
-    rc = ata_irq_wait_locked(ch, ATA_IO_TIMEOUT_MS, &st);
-    outb((uint16_t)(bm + ATA_BM_CMD), dir); /* stop: required even after success */
+    rc = ata_irq_wait_locked(ch, ATA_IO_TIMEOUT_MS, st);
+    outb((uint16_t)(bm + ATA_BM_CMD), dir);
     if (rc) {
         ata_recover_locked(ch, "DMA");
         return ERR_TIMEOUT;
     }
-    /* 4. Device status first, then the engine's error bit. */
+    spin_lock(&ch->irq_lock);
+    *bms = ch->irq_bm_status;
+    spin_unlock(&ch->irq_lock);
+    return 0;
+}
+
+static int bm_error(struct ata_device *dev, uint8_t bms, uint64_t lba)
+{
+    dev->errors++;
+    pr_err("ata: %s: bus-master error (bm status 0x%02x, lba %llu)", dev->name, bms,
+           (unsigned long long)lba);
+    return ERR_IO;
+}
+
+int ata_dma_locked(struct ata_device *dev, const struct ata_taskfile *tf, uint64_t phys,
+                   uint32_t bytes, bool to_device)
+{
+    uint8_t st, bms;
+    int rc = dma_run(dev, tf, NULL, phys, bytes, to_device, &st, &bms);
+
+    if (rc)
+        return rc;
+    /* Device status first, then the engine's error bit. */
     rc = check_status(dev, tf, st);
     if (rc)
         return rc;
-    spin_lock(&ch->irq_lock);
-    bms = ch->irq_bm_status;
-    spin_unlock(&ch->irq_lock);
-    if (bms & ATA_BM_ST_ERROR) {
+    return (bms & ATA_BM_ST_ERROR) ? bm_error(dev, bms, tf->lba) : 0;
+}
+
+int ata_dma_packet_locked(struct ata_device *dev, const uint8_t *cdb, uint64_t phys,
+                          uint32_t bytes, uint8_t *err_reg)
+{
+    struct ata_taskfile tf = { .command = ATA_CMD_PACKET, .features = ATA_PACKET_FEAT_DMA };
+    uint8_t st, bms;
+    int rc = dma_run(dev, &tf, cdb, phys, bytes, false, &st, &bms);
+
+    *err_reg = 0;
+    if (rc)
+        return rc;
+    if (st & (ATA_SR_ERR | ATA_SR_DF)) {
+        *err_reg = ata_read_reg(dev->ch, ATA_REG_ERROR);
+        return ATA_CHECK_CONDITION;
+    }
+    if (bms & ATA_BM_ST_ERROR)
+        return bm_error(dev, bms, 0);
+    /* Still active after the interrupt: the device sent less than the PRD
+     * table describes (SFF-8038i §3.2, "interrupt, active" = short). */
+    if (bms & ATA_BM_ST_ACTIVE) {
         dev->errors++;
-        pr_err("ata: %s: bus-master error (bm status 0x%02x, lba %llu)", dev->name, bms,
-               (unsigned long long)tf->lba);
+        pr_err("ata: %s: short DMA transfer (bm status 0x%02x, %lu bytes expected)", dev->name,
+               bms, (unsigned long)bytes);
         return ERR_IO;
     }
     return 0;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Shell commands of the IDE driver: `ata` lists channels and devices with
  * their IDENTIFY facts, `ata pio` / `ata dma` switch the transfer mode of
- * every ATA disk, `eject NAME` / `load NAME` move the tray of an ATAPI
+ * every device (ATA disks and ATAPI reads), `eject NAME` / `load NAME` move the tray of an ATAPI
  * drive. The commands only read the device records (constant after the
  * probe) and take a channel mutex for anything a command can change. */
 #include "drivers/ata/ata_priv.h"
@@ -22,28 +22,31 @@ static void list_device(struct ata_device *dev)
     ata_mode_name(dev, mode, sizeof(mode));
     bool present = dev->media_present;
     uint64_t media = dev->media_sectors;
+    uint32_t multiple = dev->multiple_sectors;
+    bool by_tur = dev->gesn_unsupported, read12 = dev->atapi_read12;
     mutex_unlock(&dev->ch->lock);
     kprintf("  %s: %s \"%s\" serial \"%s\" firmware \"%s\"\n", dev->slave ? "slave " : "master",
             dev->name, dev->id.model, dev->id.serial, dev->id.firmware);
     if (dev->kind == ATA_KIND_DISK) {
         kprintf("    %llu sectors x %lu bytes, LBA48 %s, mode %s, write cache %s, "
-                "max %lu sectors/command\n",
+                "max %lu sectors/command, PIO multiple %lu\n",
                 (unsigned long long)dev->id.sectors, (unsigned long)dev->id.sector_bytes,
                 dev->id.has_lba48 ? "yes" : "no", mode,
                 dev->id.write_cache_supported ? (dev->id.write_cache_enabled ? "on" : "off")
                                               : "none",
-                (unsigned long)dev->id.max_xfer_sectors);
+                (unsigned long)dev->id.max_xfer_sectors, (unsigned long)multiple);
     } else {
         kprintf("    ATAPI type %u, media %s", dev->id.packet_type, present ? "present" : "none");
         if (present)
             kprintf(" (%llu sectors x 2048 bytes)", (unsigned long long)media);
-        kprintf(", mode PIO\n");
+        kprintf(", mode %s, %s, media poll by %s\n", mode, read12 ? "READ(12)" : "READ(10)",
+                by_tur ? "TEST UNIT READY" : "GET EVENT STATUS");
     }
     kprintf("    commands %llu, retries %llu, errors %llu\n", (unsigned long long)dev->commands,
             (unsigned long long)dev->retries, (unsigned long long)dev->errors);
 }
 
-/* Switch every ATA disk to PIO or (where possible) DMA. */
+/* Switch every device (disks and ATAPI reads) to PIO or, where possible, DMA. */
 static void set_mode(bool dma)
 {
     ata_force_pio = !dma;
@@ -52,7 +55,7 @@ static void set_mode(bool dma)
         mutex_lock(&ch->lock);
         for (unsigned d = 0; d < 2; d++) {
             struct ata_device *dev = &ch->dev[d];
-            if (dev->kind == ATA_KIND_DISK)
+            if (dev->kind != ATA_KIND_NONE)
                 dev->use_dma = dma && ch->bm_port && dev->id.has_dma;
         }
         mutex_unlock(&ch->lock);

@@ -5,14 +5,17 @@
  * channel mutex by DMA (default) or PIO. DMA goes straight to the caller's
  * buffer when it is usable by the bus master (identity-mapped RAM, even
  * address, below 4 GiB; the PRD builder splits it at 64 KiB boundaries),
- * otherwise through the channel's bounce buffer. A failed command is retried
- * up to ATA_MAX_ATTEMPTS times when a retry can help (timeouts after a
- * channel reset, CRC/media/device faults); a DMA command the device aborts
- * switches the device to PIO. LBA28 commands are used while the range fits,
- * LBA48 beyond. DISK_STATUS codes are made in exactly one place,
- * ata_err_to_status(). */
+ * otherwise through the channel's bounce buffer. PIO uses READ/WRITE
+ * MULTIPLE [EXT] with the block size set at probe time (SET MULTIPLE MODE,
+ * from IDENTIFY word 47) when the device has it. A failed command is retried
+ * up to ATA_MAX_ATTEMPTS times when a retry can help (lib/ata_retry.h:
+ * timeouts after a channel reset, CRC/media/device faults); a DMA command
+ * the device aborts is tried by PIO, and the device switches to PIO only if
+ * that works. LBA28 commands are used while the range fits, LBA48 beyond.
+ * DISK_STATUS codes are made in exactly one place, ata_err_to_status(). */
 #include "drivers/ata/ata_priv.h"
 #include "blkdev/diskfunc.h"
+#include "drivers/ata/lib/ata_retry.h"
 #include "kernel/err.h"
 #include "kernel/klog.h"
 #include "kernel/lib/format.h"
@@ -59,9 +62,62 @@ static bool can_dma_direct(const void *buf, uint32_t bytes)
     return (a & 1) == 0 && a != 0 && (uint64_t)a + bytes <= pmm_map_top();
 }
 
-/* Read or write one command's worth with the device's current mode. */
+int ata_disk_set_multiple_locked(struct ata_device *dev)
+{
+    uint32_t pick = ata_identify_multiple_pick(&dev->id);
+    struct ata_taskfile tf = { .command = ATA_CMD_SET_MULTIPLE, .count = (uint16_t)pick };
+
+    lock_assert_held(&dev->ch->lock);
+    if (pick == 0) {
+        dev->multiple_sectors = 0;
+        return 0;
+    }
+    int rc = ata_nodata_locked(dev, &tf, ATA_IO_TIMEOUT_MS);
+    if (rc == ERR_NOTSUP) {
+        /* Refused (ABRT): for good; PIO goes on sector by sector. */
+        pr_warn("ata: %s: SET MULTIPLE MODE %lu refused, PIO one sector per interrupt",
+                dev->name, (unsigned long)pick);
+        dev->multiple_sectors = 0;
+        return rc;
+    }
+    if (rc)
+        return rc; /* no answer: setting kept, sent again before the next PIO command */
+    dev->multiple_sectors = pick;
+    dev->multiple_resets = dev->ch->resets;
+    return 0;
+}
+
+/* PIO command of `count` sectors: READ/WRITE MULTIPLE when a block size is
+ * set (re-sent after a channel reset, which may have cleared it), else the
+ * one-sector-per-interrupt commands. */
+static int pio_xfer_locked(struct ata_device *dev, struct ata_taskfile *tf, uint32_t count,
+                           void *buf, bool write)
+{
+    uint32_t ss = dev->id.sector_bytes;
+
+    if (dev->multiple_sectors && dev->multiple_resets != dev->ch->resets) {
+        int rc = ata_disk_set_multiple_locked(dev);
+        if (rc && rc != ERR_NOTSUP)
+            return rc;
+    }
+    uint32_t per = dev->multiple_sectors;
+    if (per) {
+        tf->command = write ? (tf->lba48 ? ATA_CMD_WRITE_MULTIPLE_EXT : ATA_CMD_WRITE_MULTIPLE)
+                            : (tf->lba48 ? ATA_CMD_READ_MULTIPLE_EXT : ATA_CMD_READ_MULTIPLE);
+        if (write)
+            return ata_pio_out_multi_locked(dev, tf, buf, count, ss, per);
+        return ata_pio_in_multi_locked(dev, tf, buf, count, ss, per, ATA_IO_TIMEOUT_MS);
+    }
+    tf->command = write ? (tf->lba48 ? ATA_CMD_WRITE_PIO_EXT : ATA_CMD_WRITE_PIO)
+                        : (tf->lba48 ? ATA_CMD_READ_PIO_EXT : ATA_CMD_READ_PIO);
+    if (write)
+        return ata_pio_out_locked(dev, tf, buf, count, ss);
+    return ata_pio_in_locked(dev, tf, buf, count, ss, ATA_IO_TIMEOUT_MS);
+}
+
+/* Read or write one command's worth, by DMA (`dma`) or PIO. */
 static int xfer_once_locked(struct ata_device *dev, lba_t lba, uint32_t count, void *buf,
-                            bool write)
+                            bool write, bool dma)
 {
     struct ata_channel *ch = dev->ch;
     uint32_t bytes = count * dev->id.sector_bytes;
@@ -72,14 +128,8 @@ static int xfer_once_locked(struct ata_device *dev, lba_t lba, uint32_t count, v
     };
     int rc;
 
-    if (!dev->use_dma) {
-        tf.command = write ? (lba48 ? ATA_CMD_WRITE_PIO_EXT : ATA_CMD_WRITE_PIO)
-                           : (lba48 ? ATA_CMD_READ_PIO_EXT : ATA_CMD_READ_PIO);
-        if (write)
-            return ata_pio_out_locked(dev, &tf, buf, count, dev->id.sector_bytes);
-        return ata_pio_in_locked(dev, &tf, buf, count, dev->id.sector_bytes,
-                                 ATA_IO_TIMEOUT_MS);
-    }
+    if (!dma)
+        return pio_xfer_locked(dev, &tf, count, buf, write);
     tf.command = write ? (lba48 ? ATA_CMD_WRITE_DMA_EXT : ATA_CMD_WRITE_DMA)
                        : (lba48 ? ATA_CMD_READ_DMA_EXT : ATA_CMD_READ_DMA);
     if (can_dma_direct(buf, bytes))
@@ -93,27 +143,48 @@ static int xfer_once_locked(struct ata_device *dev, lba_t lba, uint32_t count, v
     return rc;
 }
 
-/* One command with bounded retries. */
+/* One command with bounded retries (policy: drivers/ata/lib/ata_retry.h).
+ * A DMA command the device aborts is tried once by PIO; only if that works
+ * does the device switch to PIO - an abort that PIO repeats is the data's
+ * fault (a failing or vanished medium), not DMA's. A device that used up
+ * its attempts on timeouts gets one attempt per request until it answers
+ * again, so a dead disk costs one timeout per request, not three. */
 static int xfer_locked(struct ata_device *dev, lba_t lba, uint32_t count, void *buf, bool write)
 {
-    int rc = ERR_IO;
+    unsigned max = dev->unresponsive ? 1 : ATA_MAX_ATTEMPTS;
+    bool dma = dev->use_dma;
+    int rc;
 
-    for (unsigned attempt = 1; attempt <= ATA_MAX_ATTEMPTS; attempt++) {
-        rc = xfer_once_locked(dev, lba, count, buf, write);
-        if (rc == 0)
+    for (unsigned attempt = 1;; attempt++) {
+        /* 1. One attempt; on success a PIO try that replaced DMA becomes
+         *    the device's mode, and a silent device is trusted again. */
+        dev->last_fault = ATA_FAULT_NONE;
+        rc = xfer_once_locked(dev, lba, count, buf, write, dma);
+        if (rc == 0) {
+            if (dma != dev->use_dma) {
+                pr_warn("ata: %s: DMA command refused but PIO works, switching to PIO",
+                        dev->name);
+                dev->use_dma = false;
+            }
+            dev->unresponsive = false;
             return 0;
-        if (rc == ERR_NOTSUP && dev->use_dma) {
-            pr_warn("ata: %s: DMA command refused, falling back to PIO", dev->name);
-            dev->use_dma = false;
-        } else if (rc != ERR_TIMEOUT && rc != ERR_IO) {
-            return rc;
         }
-        if (attempt < ATA_MAX_ATTEMPTS) {
-            dev->retries++;
-            pr_warn("ata: %s: retrying %s of %lu sectors at lba %llu (attempt %u of %u, %s)",
-                    dev->name, write ? "write" : "read", (unsigned long)count,
-                    (unsigned long long)lba, attempt + 1, ATA_MAX_ATTEMPTS, err_name(rc));
-        }
+        /* 2. Failed: the policy says repeat, repeat by PIO, or go to step 3. */
+        enum ata_retry_action act = ata_retry_decide(rc, dev->last_fault, dma, attempt, max);
+        if (act == ATA_RETRY_FAIL)
+            break;
+        dev->retries++;
+        pr_warn("ata: %s: %s: %s of %lu sectors at lba %llu (attempt %u of %u, %s)", dev->name,
+                ata_retry_name(act), write ? "write" : "read", (unsigned long)count,
+                (unsigned long long)lba, attempt + 1, max, err_name(rc));
+        if (act == ATA_RETRY_PIO)
+            dma = false;
+    }
+    /* 3. Give up; timeouts to the end mark the device as not responding. */
+    if (rc == ERR_TIMEOUT && !dev->unresponsive) {
+        dev->unresponsive = true;
+        pr_err("ata: %s: not responding after %u attempts, one attempt per request from now on",
+               dev->name, max);
     }
     return rc;
 }
@@ -194,16 +265,23 @@ static int STDCALL ata_disk_flush(void *userdata)
         .command = dev->id.has_lba48 && dev->id.has_flush_ext ? ATA_CMD_FLUSH_EXT
                                                               : ATA_CMD_FLUSH,
     };
-    int rc = ERR_IO;
+    int rc;
 
+    /* Same retry policy as data commands: an abort (flush refused, or the
+     * medium gone) is final, a timeout is repeated after the reset. */
     mutex_lock(&dev->ch->lock);
-    for (unsigned attempt = 1; attempt <= ATA_MAX_ATTEMPTS && rc; attempt++) {
+    unsigned max = dev->unresponsive ? 1 : ATA_MAX_ATTEMPTS;
+    for (unsigned attempt = 1;; attempt++) {
+        dev->last_fault = ATA_FAULT_NONE;
         rc = ata_nodata_locked(dev, &tf, ATA_FLUSH_TIMEOUT_MS);
-        if (rc && attempt < ATA_MAX_ATTEMPTS) {
-            dev->retries++;
-            pr_warn("ata: %s: retrying flush (attempt %u of %u, %s)", dev->name, attempt + 1,
-                    ATA_MAX_ATTEMPTS, err_name(rc));
-        }
+        if (rc == 0)
+            break;
+        enum ata_retry_action act = ata_retry_decide(rc, dev->last_fault, false, attempt, max);
+        if (act == ATA_RETRY_FAIL)
+            break;
+        dev->retries++;
+        pr_warn("ata: %s: retrying flush (attempt %u of %u, %s)", dev->name, attempt + 1, max,
+                err_name(rc));
     }
     mutex_unlock(&dev->ch->lock);
     return ata_err_to_status(rc);
@@ -229,11 +307,11 @@ int ata_disk_register(struct ata_device *dev)
 {
     char mode[16];
 
-    pr_info("ata: %s: %s, %llu sectors of %lu bytes, LBA%s, %s, write cache %s", dev->name,
-            dev->id.model, (unsigned long long)dev->id.sectors,
+    pr_info("ata: %s: %s, %llu sectors of %lu bytes, LBA%s, %s, write cache %s, "
+            "PIO multiple %lu", dev->name, dev->id.model, (unsigned long long)dev->id.sectors,
             (unsigned long)dev->id.sector_bytes, dev->id.has_lba48 ? "48" : "28",
             ata_mode_name(dev, mode, sizeof(mode)),
-            dev->id.write_cache_enabled ? "on" : "off");
+            dev->id.write_cache_enabled ? "on" : "off", (unsigned long)dev->multiple_sectors);
     dev->disk = DiskAdd(&ata_disk_funcs, dev->name, dev, 0);
     if (!dev->disk)
         return ERR_NOMEM; /* DiskAdd logged why */

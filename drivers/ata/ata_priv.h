@@ -15,6 +15,7 @@
 #define DRIVERS_ATA_ATA_PRIV_H
 
 #include "drivers/ata/defs.h"
+#include "drivers/ata/lib/ata_error.h"
 #include "drivers/ata/lib/ata_identify.h"
 #include "kernel/dma.h"
 #include "kernel/pci.h"
@@ -49,6 +50,14 @@ struct ata_device {
     struct ata_identify id;   /* trusted IDENTIFY facts */
     bool use_dma;             /* channel mutex: DMA for data commands */
     void *disk;               /* DiskAdd handle */
+    /* Command state, channel mutex. */
+    enum ata_fault last_fault; /* decoded by the last failed command (check_status) */
+    uint32_t multiple_sectors; /* READ/WRITE MULTIPLE block size in use, 0 = single-sector PIO */
+    uint64_t multiple_resets;  /* ch->resets when SET MULTIPLE MODE was last sent */
+    bool unresponsive;         /* a request ran out of attempts on timeouts: one try per
+                                * request until a command succeeds again */
+    bool gesn_unsupported;     /* ATAPI: GET EVENT STATUS refused; poll by TEST UNIT READY */
+    bool atapi_read12;         /* ATAPI: READ(10) refused as unknown, read with READ(12) */
     /* ATAPI media state; written by the poll thread and the DISKFUNC calls
      * under the channel mutex. */
     bool media_present;
@@ -107,7 +116,8 @@ int ata_channel_reset_locked(struct ata_channel *ch);
 uint8_t ata_alt_status(struct ata_channel *ch);
 uint8_t ata_read_reg(struct ata_channel *ch, enum ata_reg reg);
 /* Select a device and wait (bounded) for BSY and DRQ to clear.
- * Returns 0 or ERR_TIMEOUT. */
+ * Returns 0, ERR_NODEV (status reads 0xFF: nothing on the bus, logged) or
+ * ERR_TIMEOUT. */
 int ata_select_locked(struct ata_device *dev);
 /* Poll the alternate status until (status & mask) == value, for at most
  * timeout_ms (short busy phase, then 1 ms sleeps). Returns the status (>= 0)
@@ -127,9 +137,30 @@ int ata_pio_in_locked(struct ata_device *dev, const struct ata_taskfile *tf, voi
                       uint32_t blocks, uint32_t block_bytes, uint32_t timeout_ms);
 int ata_pio_out_locked(struct ata_device *dev, const struct ata_taskfile *tf, const void *buf,
                        uint32_t blocks, uint32_t block_bytes);
+/* READ/WRITE MULTIPLE [EXT]: `sectors` of sector_bytes moved in DRQ blocks
+ * of per_block sectors (the block size set by SET MULTIPLE MODE), the last
+ * block possibly shorter (ATA/ATAPI-7 vol. 1 §6.24, §6.63). Same returns. */
+int ata_pio_in_multi_locked(struct ata_device *dev, const struct ata_taskfile *tf, void *buf,
+                            uint32_t sectors, uint32_t sector_bytes, uint32_t per_block,
+                            uint32_t timeout_ms);
+int ata_pio_out_multi_locked(struct ata_device *dev, const struct ata_taskfile *tf,
+                             const void *buf, uint32_t sectors, uint32_t sector_bytes,
+                             uint32_t per_block);
 /* DMA of `bytes` at bus address phys (even, contiguous, below 4 GiB). */
 int ata_dma_locked(struct ata_device *dev, const struct ata_taskfile *tf, uint64_t phys,
                    uint32_t bytes, bool to_device);
+/* Positive return of the PACKET primitives: the device ended the command
+ * with ERR set (ATAPI "check condition"); the error register was saved and
+ * REQUEST SENSE tells why. Not an enum err value. */
+#define ATA_CHECK_CONDITION 1
+/* ATAPI PACKET with the DMA feature bit: the 12-byte `cdb`, `bytes` read by
+ * the bus master into phys. Returns 0; ATA_CHECK_CONDITION with *err_reg =
+ * the error register (sense key in bits 7:4); ERR_IO (bus-master error or
+ * a transfer that ended short, logged); ERR_TIMEOUT (channel reset);
+ * ERR_INVAL/ERR_RANGE (buffer). Nothing is logged for a check condition:
+ * the caller asks for sense. */
+int ata_dma_packet_locked(struct ata_device *dev, const uint8_t *cdb, uint64_t phys,
+                          uint32_t bytes, uint8_t *err_reg);
 int ata_nodata_locked(struct ata_device *dev, const struct ata_taskfile *tf,
                       uint32_t timeout_ms);
 /* After a timeout: stop DMA, reset the channel, log it. */
@@ -151,6 +182,11 @@ int atapi_register(struct ata_device *dev);
 int ata_err_to_status(int err);
 /* Mode of a device for listings: "PIO", "UDMA5", "MWDMA2". */
 const char *ata_mode_name(const struct ata_device *dev, char *buf, size_t len);
+/* SET MULTIPLE MODE for a disk that supports it (again after a channel
+ * reset). Returns 0 (dev->multiple_sectors set), ERR_NOTSUP (refused:
+ * multiple_sectors 0 for good, logged; PIO goes on sector by sector) or the
+ * error of a command that got no answer (setting left as it was). */
+int ata_disk_set_multiple_locked(struct ata_device *dev);
 /* Eject (eject = true) or load the tray: 0 or ERR_*. */
 int atapi_load_tray(struct ata_device *dev, bool eject);
 

@@ -12,8 +12,6 @@
 #include "kernel/kmem.h"
 #include "kernel/lib/format.h"
 
-#define FLOATING_STATUS 0xFF
-
 static unsigned ata_cd_count; /* cd names handed out, probe order (single-threaded probe) */
 
 /* Signature of the selected position after reset. */
@@ -29,7 +27,7 @@ static enum ata_kind probe_kind_locked(struct ata_device *dev)
     if (mid == ATA_SIG_ATAPI_MID && high == ATA_SIG_ATAPI_HIGH)
         return ATA_KIND_ATAPI; /* ATAPI devices keep DRDY clear: status 0 is fine */
     if (mid == ATA_SIG_ATA_MID && high == ATA_SIG_ATA_HIGH && st != 0 &&
-        st != FLOATING_STATUS)
+        st != ATA_STATUS_FLOATING)
         return ATA_KIND_DISK;
     if (mid != ATA_SIG_ABSENT || high != ATA_SIG_ABSENT)
         pr_debug("ata: %s: no usable device (signature %02x/%02x, status 0x%02x)", dev->name,
@@ -62,7 +60,7 @@ void ata_probe_channel(struct ata_channel *ch)
     /* 1. A floating bus (no devices, pulled-up lines) reads 0xFF: done. */
     for (unsigned i = 0; i < 2; i++)
         ksnprintf(ch->dev[i].name, ATA_NAME_MAX, "hd%u", ch->index * 2 + i);
-    if (ata_read_reg(ch, ATA_REG_STATUS) == FLOATING_STATUS) {
+    if (ata_read_reg(ch, ATA_REG_STATUS) == ATA_STATUS_FLOATING) {
         pr_info("ata: %s: floating bus, no devices", ch->name);
         return;
     }
@@ -90,6 +88,8 @@ void ata_probe_channel(struct ata_channel *ch)
         if (kinds[i] == ATA_KIND_ATAPI)
             ksnprintf(dev->name, ATA_NAME_MAX, "cd%u", ata_cd_count++);
         dev->use_dma = ch->bm_port && dev->id.has_dma && !ata_force_pio;
+        if (kinds[i] == ATA_KIND_DISK)
+            (void)ata_disk_set_multiple_locked(dev); /* refusal logged; PIO still works */
     }
     mutex_unlock(&ch->lock);
     /* 5. Register outside the channel lock (DiskAdd may call back). */
@@ -102,4 +102,9 @@ void ata_probe_channel(struct ata_channel *ch)
         if (rc)
             dev->kind = ATA_KIND_NONE;
     }
+}
+
+unsigned ata_cd_names_used(void)
+{
+    return ata_cd_count;
 }

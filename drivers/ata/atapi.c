@@ -1,49 +1,63 @@
 // SPDX-License-Identifier: MIT
-/* ATAPI CD/DVD drives (cd0..): the PACKET protocol over PIO, the DISKFUNC
- * callbacks and a poll thread that turns TEST UNIT READY answers into
- * DiskMediaChanged(0/1). Media state lives in struct ata_device under the
- * channel mutex; the poll thread is the only caller of DiskMediaChanged, so
- * a change seen by a read (UNIT ATTENTION) is only flagged and announced on
- * the next poll (removal first, then insertion: the old media is closed
- * before the new one is scanned). Data: READ(10) of 2048-byte sectors, read
- * only. Not done: DMA for packets, READ(12), GET EVENT STATUS NOTIFICATION,
- * audio, multi-session.
- * Spec: ATA/ATAPI-7 vol. 2 §11.8 (PACKET PIO protocol); MMC-5 §6.21 (READ
- * CAPACITY), SBC-2 §5.17 (START STOP UNIT), SPC-3 §6.27 (REQUEST SENSE). */
+/* ATAPI CD/DVD drives (cd0..): the PACKET protocol, the DISKFUNC callbacks
+ * and a poll thread that turns media events into DiskMediaChanged(0/1).
+ * Data is read with READ(10) (READ(12) if the drive refuses READ(10) or a
+ * count does not fit 16 bits) by bus-master DMA when the drive and channel
+ * can (PACKET with the DMA feature bit), else by PIO; a DMA read that times
+ * out or is refused is tried by PIO and the drive stays on PIO if that
+ * works. Other commands (sense, capacity, events, tray) always go by PIO.
+ * A check condition is explained by REQUEST SENSE, decoded in
+ * lib/atapi_sense.c. Media state lives in struct ata_device under the
+ * channel mutex; the poll thread asks GET EVENT STATUS NOTIFICATION (media
+ * class) each second and only talks more to the drive when the event says
+ * so; drives without it are polled with TEST UNIT READY (a UNIT ATTENTION
+ * 28h = new disc). The poll thread is the only caller of DiskMediaChanged,
+ * so a change seen by a read is only flagged and announced on the next poll
+ * (removal first, then insertion: the old media is closed before the new one
+ * is scanned). Read only. Not done: audio, multi-session, DMADIR bridges.
+ * Spec: ATA/ATAPI-7 vol. 2 §11.8-11.9 (PACKET PIO and DMA); MMC-5 §6.6
+ * (GESN), §6.15-6.16 (READ), §6.21 (READ CAPACITY); SBC-2 §5.17 (START STOP
+ * UNIT), SPC-3 §6.27 (REQUEST SENSE). */
 #include "drivers/ata/ata_priv.h"
 #include "blkdev/diskfunc.h"
+#include "drivers/ata/lib/atapi_cdb.h"
+#include "drivers/ata/lib/atapi_sense.h"
 #include "kernel/err.h"
 #include "kernel/hwio.h"
 #include "kernel/klog.h"
 #include "kernel/lib/kstring.h"
+#include "kernel/mm/pmm.h"
 #include "kernel/thread.h"
 #include "kernel/time.h"
 
 #define ATAPI_SECTOR_BYTES 2048u
 #define ATAPI_DRQ_LIMIT 0xF800u      /* byte count limit: 31 sectors per data block */
-#define ATAPI_READ_MAX_SECTORS 256u  /* per READ(10) */
+/* Sectors per READ: the driver-wide command bound (4 MiB), 2048 sectors. */
+#define ATAPI_READ_MAX_SECTORS (ATA_CMD_MAX_BYTES / ATAPI_SECTOR_BYTES)
 #define ATAPI_TIMEOUT_MS 10000u
 #define ATAPI_POLL_MS 1000u
 #define ATAPI_UA_TRIES 4             /* UNIT ATTENTIONs swallowed per check */
-#define SENSE_BYTES 18
 /* READ CAPACITY answers beyond this many sectors are rejected: 2^32 is the
  * field's own limit; a BD-XL holds ~62 M. */
 #define ATAPI_MAX_SECTORS 0xFFFFFFFFull
-
-struct atapi_sense {
-    uint8_t key, asc, ascq;
-};
 
 static uint32_t be32_at(const uint8_t *p)
 {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
+/* As in ata_disk.c: the bus master reaches identity-mapped RAM directly. */
+static bool can_dma_direct(const void *buf, uint32_t bytes)
+{
+    uintptr_t a = (uintptr_t)buf;
+    return (a & 1) == 0 && a != 0 && (uint64_t)a + bytes <= pmm_map_top();
+}
+
 /* One PACKET command, PIO data-in (or no data). *got = bytes received.
- * Returns 0, ERR_IO (check condition: *err_reg holds the error register),
- * ERR_TIMEOUT (channel reset). */
-static int packet_locked(struct ata_device *dev, const uint8_t *cdb, void *buf, uint32_t bytes,
-                         uint32_t *got, uint8_t *err_reg)
+ * Returns 0, ATA_CHECK_CONDITION (*err_reg holds the error register),
+ * ERR_IO (protocol), ERR_TIMEOUT (channel reset). */
+static int packet_pio_locked(struct ata_device *dev, const uint8_t *cdb, void *buf,
+                             uint32_t bytes, uint32_t *got, uint8_t *err_reg)
 {
     struct ata_channel *ch = dev->ch;
     uint32_t limit = bytes ? MIN(bytes, ATAPI_DRQ_LIMIT) : ATAPI_SECTOR_BYTES;
@@ -76,7 +90,7 @@ static int packet_locked(struct ata_device *dev, const uint8_t *cdb, void *buf, 
         }
         if (st & ATA_SR_ERR) {
             *err_reg = ata_read_reg(ch, ATA_REG_ERROR);
-            return ERR_IO;
+            return ATA_CHECK_CONDITION;
         }
         if (!(st & ATA_SR_DRQ))
             return 0;
@@ -97,36 +111,63 @@ static int packet_locked(struct ata_device *dev, const uint8_t *cdb, void *buf, 
     }
 }
 
-/* A command with REQUEST SENSE on failure. Returns 0, ERR_NOMEDIA (no
- * medium, or UNIT ATTENTION: then media_changed is set), ERR_IO, ERR_TIMEOUT. */
-static int command_locked(struct ata_device *dev, const uint8_t *cdb, void *buf,
-                          uint32_t bytes, uint32_t *got, struct atapi_sense *sense)
+/* The same by bus-master DMA, straight into `buf` or through the channel's
+ * bounce buffer (the caller keeps `bytes` within ATA_BOUNCE_BYTES then). */
+static int packet_dma_locked(struct ata_device *dev, const uint8_t *cdb, void *buf,
+                             uint32_t bytes, uint32_t *got, uint8_t *err_reg)
 {
-    uint8_t err_reg, sbuf[SENSE_BYTES] = { 0 };
-    uint8_t req[ATAPI_PACKET_BYTES] = { ATAPI_REQUEST_SENSE, 0, 0, 0, SENSE_BYTES };
+    struct ata_channel *ch = dev->ch;
+    bool direct = can_dma_direct(buf, bytes);
+    int rc;
+
+    *got = 0;
+    if (!direct && bytes > ATA_BOUNCE_BYTES)
+        return ERR_INVAL; /* a caller bug: chunk_sectors() bounds this */
+    rc = ata_dma_packet_locked(dev, cdb, direct ? (uintptr_t)buf : ch->bounce.phys, bytes,
+                               err_reg);
+    if (rc)
+        return rc;
+    if (!direct)
+        memcpy(buf, ch->bounce.virt, bytes);
+    *got = bytes;
+    return 0;
+}
+
+/* A command with REQUEST SENSE on a check condition, decoded by
+ * lib/atapi_sense. Returns 0 or the sense's error code (ERR_NOMEDIA for no
+ * medium and UNIT ATTENTION - then media_changed is set -, ERR_EOM,
+ * ERR_NOTSUP, ERR_IO), ERR_IO (protocol), ERR_TIMEOUT. *sense is zero
+ * unless a check condition was decoded. */
+static int command_locked(struct ata_device *dev, const uint8_t *cdb, void *buf,
+                          uint32_t bytes, uint32_t *got, struct atapi_sense *sense, bool dma)
+{
+    uint8_t err_reg, sbuf[ATAPI_SENSE_FULL_BYTES] = { 0 };
+    uint8_t req[ATAPI_PACKET_BYTES] = { ATAPI_REQUEST_SENSE, 0, 0, 0, sizeof(sbuf) };
     uint32_t sgot;
-    int rc = packet_locked(dev, cdb, buf, bytes, got, &err_reg);
+    int rc = dma ? packet_dma_locked(dev, cdb, buf, bytes, got, &err_reg)
+                 : packet_pio_locked(dev, cdb, buf, bytes, got, &err_reg);
 
     memset(sense, 0, sizeof(*sense));
-    if (rc != ERR_IO)
+    if (rc != ATA_CHECK_CONDITION)
         return rc;
-    /* Check condition: the sense data says why (key also in error bits 7:4). */
-    sense->key = (uint8_t)(err_reg >> ATAPI_ER_SENSE_SHIFT);
-    if (packet_locked(dev, req, sbuf, SENSE_BYTES, &sgot, &err_reg) == 0 && sgot >= 14) {
-        sense->key = sbuf[2] & 0x0F;
-        sense->asc = sbuf[12];
-        sense->ascq = sbuf[13];
-    }
-    if (sense->key == ATAPI_SENSE_UNIT_ATTENTION) {
+    /* 1. Why: the sense data, or the key in error bits 7:4 if that fails. */
+    if (packet_pio_locked(dev, req, sbuf, sizeof(sbuf), &sgot, &err_reg) != 0 ||
+        atapi_sense_decode(sbuf, sgot, sense) != 0)
+        atapi_sense_from_error_reg(err_reg, sense);
+    /* 2. What it means; expected states (no disc, new disc) are not logged. */
+    enum atapi_sense_class cls = atapi_sense_classify(sense);
+    if (cls == ATAPI_SENSE_MEDIUM_CHANGED)
         dev->media_changed = true;
-        return ERR_NOMEDIA;
+    if (cls != ATAPI_SENSE_OK && cls != ATAPI_SENSE_NO_MEDIUM &&
+        cls != ATAPI_SENSE_BECOMING_READY && cls != ATAPI_SENSE_MEDIUM_CHANGED &&
+        cls != ATAPI_SENSE_RESET && !(cls == ATAPI_SENSE_UNSUPPORTED && cdb[0] == ATAPI_OP_GESN)) {
+        const char *what = atapi_sense_asc_name(sense);
+        dev->errors++;
+        pr_err("ata: %s: command 0x%02x failed: %s%s%s (sense %x/%02x/%02x)", dev->name, cdb[0],
+               atapi_sense_key_name(sense->key), what ? ", " : "", what ? what : "", sense->key,
+               sense->asc, sense->ascq);
     }
-    if (sense->key == ATAPI_SENSE_NOT_READY)
-        return ERR_NOMEDIA;
-    dev->errors++;
-    pr_err("ata: %s: command 0x%02x failed (sense %x/%02x/%02x)", dev->name, cdb[0],
-           sense->key, sense->asc, sense->ascq);
-    return ERR_IO;
+    return atapi_sense_class_to_err(cls);
 }
 
 /* ---- media state ------------------------------------------------------------------------- */
@@ -143,13 +184,13 @@ static int check_media_locked(struct ata_device *dev, uint64_t *sectors)
     int rc = ERR_NOMEDIA;
 
     for (unsigned i = 0; i < ATAPI_UA_TRIES; i++) {
-        rc = command_locked(dev, tur, NULL, 0, &got, &sense);
-        if (!(rc == ERR_NOMEDIA && sense.key == ATAPI_SENSE_UNIT_ATTENTION))
+        rc = command_locked(dev, tur, NULL, 0, &got, &sense, false);
+        if (!(rc == ERR_NOMEDIA && sense.key == ATAPI_KEY_UNIT_ATTENTION))
             break;
     }
     if (rc)
         return rc;
-    rc = command_locked(dev, rcap, cap, sizeof(cap), &got, &sense);
+    rc = command_locked(dev, rcap, cap, sizeof(cap), &got, &sense, false);
     if (rc)
         return rc;
     uint64_t last = be32_at(cap);
@@ -163,18 +204,53 @@ static int check_media_locked(struct ata_device *dev, uint64_t *sectors)
     return 0;
 }
 
+/* GET EVENT STATUS NOTIFICATION, media class. 0 with *ev; ERR_NOTSUP (no
+ * media events: the caller switches to TEST UNIT READY polling); ERR_*. */
+static int media_event_locked(struct ata_device *dev, struct atapi_media_event *ev)
+{
+    uint8_t cdb[ATAPI_PACKET_BYTES], buf[ATAPI_GESN_MEDIA_BYTES] = { 0 };
+    struct atapi_sense sense;
+    uint32_t got;
+
+    atapi_cdb_gesn_media(cdb);
+    int rc = command_locked(dev, cdb, buf, sizeof(buf), &got, &sense, false);
+    if (rc)
+        return rc;
+    return atapi_gesn_parse_media(buf, got, ev);
+}
+
 /* One poll: announce removal and insertion. Called only by the poll thread. */
 static void poll_once(struct ata_device *dev)
 {
     struct ata_channel *ch = dev->ch;
+    enum atapi_poll_action act = ATAPI_POLL_CHECK;
+    struct atapi_media_event ev;
     uint64_t sectors = 0;
     bool removed = false, inserted = false;
+    int rc;
 
-    /* 1. Ask the drive under the channel lock; decide what changed. */
+    /* 1. Ask for a media event; without GESN, or when it fails, check fully. */
     mutex_lock(&ch->lock);
-    int rc = check_media_locked(dev, &sectors);
     bool changed = dev->media_changed;
     dev->media_changed = false;
+    if (!dev->gesn_unsupported) {
+        rc = media_event_locked(dev, &ev);
+        if (rc == ERR_NOTSUP || rc == ERR_CORRUPT) {
+            dev->gesn_unsupported = true;
+            pr_info("ata: %s: no media events (GET EVENT STATUS: %s), polling with TEST UNIT "
+                    "READY", dev->name, err_name(rc));
+        } else if (rc == 0) {
+            act = atapi_poll_decide(&ev, dev->media_present, changed);
+            changed = changed || ev.code == ATAPI_MEC_NEW_MEDIA ||
+                      ev.code == ATAPI_MEC_MEDIA_CHANGED;
+        }
+    }
+    /* 2. Decide what changed. */
+    if (act == ATAPI_POLL_NOTHING) {
+        mutex_unlock(&ch->lock);
+        return;
+    }
+    rc = act == ATAPI_POLL_REMOVED ? ERR_NOMEDIA : check_media_locked(dev, &sectors);
     if (dev->media_present && (rc != 0 || changed || sectors != dev->media_sectors)) {
         dev->media_present = false;
         removed = true;
@@ -185,7 +261,7 @@ static void poll_once(struct ata_device *dev)
         inserted = true;
     }
     mutex_unlock(&ch->lock);
-    /* 2. Tell the block layer, removal first, with no lock held. */
+    /* 3. Tell the block layer, removal first, with no lock held. */
     if (removed) {
         pr_info("ata: %s: media removed or changed", dev->name);
         DiskMediaChanged(dev->disk, 0);
@@ -206,6 +282,74 @@ static int poll_thread(void *arg)
         sleep_ms(ATAPI_POLL_MS);
     }
     return 0;
+}
+
+/* ---- reads ------------------------------------------------------------------------------- */
+
+/* Sectors for the next READ at `buf`: DMA through the bounce buffer is
+ * bounded by its size. */
+static uint32_t chunk_sectors(const struct ata_device *dev, const void *buf, uint32_t want)
+{
+    uint32_t n = MIN(want, ATAPI_READ_MAX_SECTORS);
+    if (dev->use_dma && !can_dma_direct(buf, n * ATAPI_SECTOR_BYTES))
+        n = MIN(n, ATA_BOUNCE_BYTES / ATAPI_SECTOR_BYTES);
+    return n;
+}
+
+/* One READ of n sectors with bounded retries: timeouts and retryable
+ * senses are repeated; a DMA read refused or timed out is tried by PIO
+ * (the drive switches to PIO if that works); READ(10) refused as an unknown
+ * opcode switches the drive to READ(12). A short answer is an error. */
+static int read_chunk_locked(struct ata_device *dev, uint32_t lba, uint32_t n, uint8_t *buf)
+{
+    struct atapi_sense sense;
+    uint8_t cdb[ATAPI_PACKET_BYTES];
+    bool dma = dev->use_dma;
+    uint32_t got = 0;
+    int rc = ERR_IO;
+
+    for (unsigned attempt = 1; attempt <= ATA_MAX_ATTEMPTS; attempt++) {
+        /* 1. One READ; all bytes or it failed. Success ends here (a PIO try
+         *    that replaced DMA becomes the drive's mode). */
+        uint8_t op = atapi_cdb_read(lba, n, dev->atapi_read12, cdb);
+        rc = command_locked(dev, cdb, buf, n * ATAPI_SECTOR_BYTES, &got, &sense, dma);
+        if (rc == 0 && got != n * ATAPI_SECTOR_BYTES) {
+            pr_err("ata: %s: short read (%lu of %lu bytes)", dev->name, (unsigned long)got,
+                   (unsigned long)(n * ATAPI_SECTOR_BYTES));
+            rc = ERR_IO;
+        }
+        if (rc == 0) {
+            if (dma != dev->use_dma) {
+                pr_warn("ata: %s: DMA read failed but PIO works, switching to PIO", dev->name);
+                dev->use_dma = false;
+            }
+            return 0;
+        }
+        /* 2. Pick the next try: READ(12), PIO, the same again - or give up
+         *    (no medium, medium changed, out of range, hard errors). */
+        enum atapi_sense_class cls = atapi_sense_classify(&sense);
+        const char *why;
+        if (rc == ERR_NOTSUP && op == ATAPI_OP_READ_10 && !dev->atapi_read12 &&
+            sense.asc == ATAPI_ASC_INVALID_OPCODE) {
+            dev->atapi_read12 = true;
+            why = "READ(10) refused, using READ(12)";
+        } else if (dma && (rc == ERR_TIMEOUT || rc == ERR_NOTSUP ||
+                           (rc == ERR_IO && sense.key == 0))) {
+            dma = false;
+            why = "retry by PIO";
+        } else if (rc == ERR_TIMEOUT || (sense.key && atapi_sense_is_retryable(cls))) {
+            why = "retry";
+        } else {
+            return rc;
+        }
+        if (attempt < ATA_MAX_ATTEMPTS) {
+            dev->retries++;
+            pr_warn("ata: %s: %s: read of %lu sectors at lba %lu (attempt %u of %u, %s)",
+                    dev->name, why, (unsigned long)n, (unsigned long)lba, attempt + 1,
+                    ATA_MAX_ATTEMPTS, err_name(rc));
+        }
+    }
+    return rc;
 }
 
 /* ---- DISKFUNC ----------------------------------------------------------------------------- */
@@ -230,7 +374,6 @@ static int STDCALL atapi_read(void *userdata, void *buffer, int64_t startsector,
                               int *numsectors)
 {
     struct ata_device *dev = userdata;
-    struct atapi_sense sense;
     uint32_t done = 0, want;
     int rc = 0;
 
@@ -252,28 +395,11 @@ static int STDCALL atapi_read(void *userdata, void *buffer, int64_t startsector,
     bool clipped = want > dev->media_sectors - (uint64_t)startsector;
     if (clipped)
         want = (uint32_t)(dev->media_sectors - (uint64_t)startsector);
-    /* 2. READ(10) in pieces; a short answer is an error, never success. */
+    /* 2. READs in pieces (media_sectors < 2^32, so the LBA fits). */
     while (done < want && rc == 0) {
-        uint32_t n = MIN(want - done, ATAPI_READ_MAX_SECTORS);
-        uint32_t lba = (uint32_t)startsector + done, got;
-        uint8_t cdb[ATAPI_PACKET_BYTES] = {
-            ATAPI_READ_10, 0, (uint8_t)(lba >> 24), (uint8_t)(lba >> 16), (uint8_t)(lba >> 8),
-            (uint8_t)lba, 0, (uint8_t)(n >> 8), (uint8_t)n,
-        };
-        rc = command_locked(dev, cdb, (uint8_t *)buffer + (size_t)done * ATAPI_SECTOR_BYTES,
-                            n * ATAPI_SECTOR_BYTES, &got, &sense);
-        if (rc == ERR_TIMEOUT) {
-            dev->retries++;
-            pr_warn("ata: %s: retrying read at lba %lu after timeout", dev->name,
-                    (unsigned long)lba);
-            rc = command_locked(dev, cdb, (uint8_t *)buffer + (size_t)done * ATAPI_SECTOR_BYTES,
-                                n * ATAPI_SECTOR_BYTES, &got, &sense);
-        }
-        if (rc == 0 && got != n * ATAPI_SECTOR_BYTES) {
-            pr_err("ata: %s: short read (%lu of %lu bytes)", dev->name, (unsigned long)got,
-                   (unsigned long)(n * ATAPI_SECTOR_BYTES));
-            rc = ERR_IO;
-        }
+        uint8_t *p = (uint8_t *)buffer + (size_t)done * ATAPI_SECTOR_BYTES;
+        uint32_t n = chunk_sectors(dev, p, want - done);
+        rc = read_chunk_locked(dev, (uint32_t)startsector + done, n, p);
         if (rc == 0)
             done += n;
     }
@@ -295,7 +421,7 @@ int atapi_load_tray(struct ata_device *dev, bool eject)
     uint32_t got;
 
     mutex_lock(&dev->ch->lock);
-    int rc = command_locked(dev, cdb, NULL, 0, &got, &sense);
+    int rc = command_locked(dev, cdb, NULL, 0, &got, &sense, false);
     if (eject && rc == 0)
         dev->media_changed = true; /* the poll thread announces the removal */
     mutex_unlock(&dev->ch->lock);
@@ -323,9 +449,10 @@ static DISKFUNC atapi_funcs = {
 
 int atapi_register(struct ata_device *dev)
 {
-    pr_info("ata: %s: ATAPI %s (type %u), PIO", dev->name, dev->id.model,
-            dev->id.packet_type);
-    dev->use_dma = false; /* packets go by PIO */
+    char mode[16];
+
+    pr_info("ata: %s: ATAPI %s (type %u), reads by %s", dev->name, dev->id.model,
+            dev->id.packet_type, ata_mode_name(dev, mode, sizeof(mode)));
     dev->disk = DiskAdd(&atapi_funcs, dev->name, dev, 0);
     if (!dev->disk)
         return ERR_NOMEM;

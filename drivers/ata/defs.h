@@ -40,6 +40,8 @@ enum ata_reg {
 #define ATA_SR_DF 0x20
 #define ATA_SR_DRQ 0x08
 #define ATA_SR_ERR 0x01
+/* A status of all ones: no device drives the bus (pull-ups only). */
+#define ATA_STATUS_FLOATING 0xFF
 
 /* Error register (§7.11): the bits the driver decodes. */
 #define ATA_ER_ICRC 0x80
@@ -73,17 +75,25 @@ enum ata_cmd {
     ATA_CMD_READ_PIO = 0x20,
     ATA_CMD_READ_PIO_EXT = 0x24,
     ATA_CMD_READ_DMA_EXT = 0x25,
+    ATA_CMD_READ_MULTIPLE_EXT = 0x29,
     ATA_CMD_WRITE_PIO = 0x30,
     ATA_CMD_WRITE_PIO_EXT = 0x34,
     ATA_CMD_WRITE_DMA_EXT = 0x35,
+    ATA_CMD_WRITE_MULTIPLE_EXT = 0x39,
     ATA_CMD_PACKET = 0xA0,
     ATA_CMD_IDENTIFY_PACKET = 0xA1,
+    ATA_CMD_READ_MULTIPLE = 0xC4,
+    ATA_CMD_WRITE_MULTIPLE = 0xC5,
+    ATA_CMD_SET_MULTIPLE = 0xC6,
     ATA_CMD_READ_DMA = 0xC8,
     ATA_CMD_WRITE_DMA = 0xCA,
     ATA_CMD_FLUSH = 0xE7,
     ATA_CMD_IDENTIFY = 0xEC,
     ATA_CMD_FLUSH_EXT = 0xEA,
 };
+
+/* PACKET features bit 0: data by DMA (ATA/ATAPI-7 vol. 1 §6.26). */
+#define ATA_PACKET_FEAT_DMA 0x01
 
 /* Bus-master IDE registers, offsets from BAR4 plus 8 for the secondary
  * channel (SFF-8038i rev 1.0 §2; Intel PIIX3/4 datasheet "BMIC/BMIS/BMIDTP"). */

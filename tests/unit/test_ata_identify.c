@@ -112,6 +112,51 @@ static void test_ata_identify_lba28_disk_capacity_and_limits(void **state)
     assert_int_equal(id.multiple_max, 16);
 }
 
+static void test_ata_identify_word59_current_multiple_read_when_valid(void **state)
+{
+    (void)state;
+    struct ata_identify id;
+    make_ata_disk();
+    set_word(59, 0x0108);         /* bit 8: valid, 8 sectors per block now */
+    assert_int_equal(ata_identify_parse("hd0", blk, false, &id), 0);
+    assert_int_equal(id.multiple_current, 8);
+    set_word(59, 0x0010);         /* bit 8 clear: the low byte means nothing */
+    assert_int_equal(ata_identify_parse("hd0", blk, false, &id), 0);
+    assert_int_equal(id.multiple_current, 0);
+}
+
+static void test_ata_identify_multiple_pick_largest_power_of_two(void **state)
+{
+    (void)state;
+    struct ata_identify id;
+    make_ata_disk();              /* word 47: 16 */
+    assert_int_equal(ata_identify_parse("hd0", blk, false, &id), 0);
+    assert_int_equal(ata_identify_multiple_pick(&id), 16);
+    set_word(47, 0x8000 | 24);    /* not a power of two: round down */
+    assert_int_equal(ata_identify_parse("hd0", blk, false, &id), 0);
+    assert_int_equal(ata_identify_multiple_pick(&id), 16);
+    set_word(47, 0x8000 | 0xFF);  /* beyond the limit: capped at 128 */
+    assert_int_equal(ata_identify_parse("hd0", blk, false, &id), 0);
+    assert_int_equal(ata_identify_multiple_pick(&id), ATA_MULTIPLE_LIMIT);
+}
+
+static void test_ata_identify_multiple_pick_none_for_0_1_or_atapi(void **state)
+{
+    (void)state;
+    struct ata_identify id;
+    make_ata_disk();
+    set_word(47, 0x8000);         /* READ/WRITE MULTIPLE not supported */
+    assert_int_equal(ata_identify_parse("hd0", blk, false, &id), 0);
+    assert_int_equal(ata_identify_multiple_pick(&id), 0);
+    set_word(47, 0x8001);         /* one sector per block: no gain */
+    assert_int_equal(ata_identify_parse("hd0", blk, false, &id), 0);
+    assert_int_equal(ata_identify_multiple_pick(&id), 0);
+    id.multiple_max = 16;
+    id.is_packet = true;
+    assert_int_equal(ata_identify_multiple_pick(&id), 0);
+    assert_int_equal(ata_identify_multiple_pick(NULL), 0);
+}
+
 static void test_ata_identify_lba48_capacity_beyond_128gib(void **state)
 {
     (void)state;
@@ -358,6 +403,9 @@ int main(void)
         cmocka_unit_test(test_ata_identify_chs_only_disk_not_supported),
         cmocka_unit_test(test_ata_identify_packet_block_parsed_as_cdrom),
         cmocka_unit_test(test_ata_identify_kind_mismatch_rejected),
+        cmocka_unit_test(test_ata_identify_word59_current_multiple_read_when_valid),
+        cmocka_unit_test(test_ata_identify_multiple_pick_largest_power_of_two),
+        cmocka_unit_test(test_ata_identify_multiple_pick_none_for_0_1_or_atapi),
         cmocka_unit_test(test_ata_prd_crossing_64k_boundary_splits),
         cmocka_unit_test(test_ata_prd_full_64k_region_encoded_as_zero),
         cmocka_unit_test(test_ata_prd_too_many_entries_is_range_error),

@@ -16,6 +16,7 @@ enum {
     W_MODEL = 27,
     W_MULTIPLE = 47,
     W_CAPS = 49,
+    W_MULTIPLE_CUR = 59,
     W_VALID = 53,
     W_LBA28 = 60,
     W_MWDMA = 63,
@@ -34,6 +35,7 @@ enum {
 #define CONFIG_PACKET 0x8000u
 #define CAPS_DMA 0x0100u
 #define CAPS_LBA 0x0200u
+#define MULTIPLE_CUR_VALID 0x0100u /* word 59 bit 8: bits 7:0 hold the setting */
 #define VALID_W88 0x0004u
 #define CMDSET_WCACHE 0x0020u
 #define CMDSET2_LBA48 0x0400u
@@ -190,8 +192,21 @@ int ata_identify_parse(const char *name, const uint8_t *raw, bool packet,
         id->write_cache_enabled = (word(raw, W_CMDEN1) & CMDSET_WCACHE) != 0;
     }
     id->multiple_max = word(raw, W_MULTIPLE) & 0xFF;
+    uint16_t cur = word(raw, W_MULTIPLE_CUR);
+    id->multiple_current = (cur & MULTIPLE_CUR_VALID) ? (cur & 0xFFu) : 0;
     id->max_xfer_sectors = id->has_lba48 ? ATA_LBA48_MAX_XFER : ATA_LBA28_MAX_XFER;
 
     /* 5. Capacity and logical sector size. */
     return parse_geometry(name, raw, id);
+}
+
+uint32_t ata_identify_multiple_pick(const struct ata_identify *id)
+{
+    if (!id || id->is_packet)
+        return 0;
+    uint32_t limit = MIN(id->multiple_max, ATA_MULTIPLE_LIMIT);
+    uint32_t pick = 0;
+    for (uint32_t n = 1; n <= limit; n <<= 1)
+        pick = n;
+    return pick >= 2 ? pick : 0; /* one sector per block gains nothing */
 }

@@ -47,6 +47,7 @@ struct ata_identify {
     bool write_cache_enabled;   /* word 85 bit 5 */
     bool has_flush_ext;       /* FLUSH CACHE EXT (word 83 bit 13) */
     uint32_t multiple_max;    /* sectors per READ/WRITE MULTIPLE block, 0 none */
+    uint32_t multiple_current; /* current block size (word 59, when bit 8 vouches), 0 none */
     uint64_t sectors;         /* capacity in logical sectors (ATA only) */
     uint32_t sector_bytes;    /* logical sector size (ATA only; 2048 for ATAPI) */
     uint32_t max_xfer_sectors; /* sectors one command may move */
@@ -59,5 +60,14 @@ struct ata_identify {
  * Context: any; no locks, no allocation. */
 int ata_identify_parse(const char *name, const uint8_t *raw, bool packet,
                        struct ata_identify *out);
+
+/* Sectors per block to request with SET MULTIPLE MODE: the largest power
+ * of two not above id->multiple_max nor ATA_MULTIPLE_LIMIT; 0 when the
+ * device has no READ/WRITE MULTIPLE (word 47 bits 7:0 below 2: one sector
+ * per block gains nothing) or is ATAPI.
+ * Spec: ATA/ATAPI-7 vol. 1 §6.49 (SET MULTIPLE MODE: block sizes are
+ * powers of two up to the word 47 maximum). Context: any. */
+#define ATA_MULTIPLE_LIMIT 128u
+uint32_t ata_identify_multiple_pick(const struct ata_identify *id);
 
 #endif
