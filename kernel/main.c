@@ -7,6 +7,7 @@
 #include "blkdev/disk.h"
 #include "blkdev/disk_cmds.h"
 #include "blkdev/faulty.h"
+#include "drivers/ahci/ahci.h"
 #include "drivers/ata/ata.h"
 #include "drivers/ramdisk/bootdisk.h"
 #include "fs/fat/fat.h"
@@ -104,6 +105,7 @@ void kernel_main(uint32_t magic, const struct multiboot_info *mbi)
     ramdisk_init();
     bootdisk_init();
     ata_init();
+    ahci_init();
     module_load_all();
 
     /* 9. The shell runs in this (main) thread for as long as the kernel lives. */

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: MIT
+"""The AHCI write path end to end, on q35 booted from the test CD (which
+sits on AHCI port 2 as an ATAPI drive, cd0): on a FAT32 disk made by
+mkfs.fat here on port 0 (sd0), `write /sd0/1/big.bin 8388608 7`, `verify`,
+`sync` (FLUSH CACHE EXT) and `poweroff`; then on the host `fsck.fat -n`
+finds the file system clean and mcopy gives back exactly the xorshift32
+stream of seed 7 (kernel/lib/xorshift.h)."""
+
+import struct
+
+SIZE = 8388608
+SEED = 7
+IMGS = {}
+TIMEOUT = 300
+
+
+def xorshift32_stream(seed, n):
+    """kernel/lib/xorshift.h: state = seed (0 -> 0x9E3779B9); per word
+    x ^= x << 13; x ^= x >> 17; x ^= x << 5; emitted little-endian."""
+    x = seed or 0x9E3779B9
+    out = bytearray()
+    for _ in range((n + 3) // 4):
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        out += struct.pack("<I", x)
+    return bytes(out[:n])
+
+
+def machine_args(ctx):
+    img = ctx.make_fat_disk("sata.img", size_mib=64, fat=32)
+    IMGS["fat"] = img
+    return ["-M", "q35", "-m", "256",
+            "-drive", "if=none,id=d0,file=%s,format=raw" % img.path,
+            "-device", "ide-hd,drive=d0,bus=ide.0"]
+
+
+def check_on_host(ctx, img):
+    # fsck.fat has no offset option: check a copy of the partition.
+    part = img.path + ".part"
+    with open(img.path, "rb") as src, open(part, "wb") as dst:
+        src.seek(img.part_start_lba * 512)
+        dst.write(src.read(img.part_sectors * 512))
+    ctx.run_tool(["fsck.fat", "-n", part])
+    out = img.path + ".big"
+    ctx.run_tool(["mcopy", "-n", "-o", "-i", img.mtools_target, "::/BIG.BIN", out])
+    with open(out, "rb") as f:
+        data = f.read()
+    assert len(data) == SIZE, "file size %d" % len(data)
+    assert data == xorshift32_stream(SEED, SIZE), "content differs from the xorshift stream"
+
+
+def run(vm, ctx):
+    assert any(l.startswith("sd0 ") for l in vm.cmd("disks")), "no sd0"
+    out = vm.cmd("write /sd0/1/big.bin %d %d" % (SIZE, SEED), timeout=120)
+    assert not any(l.startswith("error") for l in out), out
+    out = vm.cmd("verify /sd0/1/big.bin %d %d" % (SIZE, SEED), timeout=120)
+    assert not any(l.startswith("error") for l in out), out
+    out = vm.cmd("sync", timeout=60)
+    assert not any(l.startswith("error") for l in out), out
+    vm.send(b"poweroff\r")
+    assert vm.wait_exit(60) == 0
+    check_on_host(ctx, IMGS["fat"])
