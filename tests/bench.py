@@ -10,7 +10,8 @@
    count, ctx.machine(args) (a started qemu.Machine, killed afterwards),
    ctx.kvm (bool, reason) and ctx.skip(name, why).
 2. Host benchmarks: every executable build/host/bench/* (from tools/bench/*.c);
-   their "BENCH ..." stdout lines are passed through unchanged.
+   their "BENCH ..." and "skip ..." stdout lines are passed through unchanged,
+   their stderr lines (progress) are shown indented as they come.
 
 Usage: tests/bench.py [-n RUNS] [--iso PATH] [NAME_GLOB ...]
 Wall times are medians of RUNS runs under TCG; KVM runs only with
@@ -19,6 +20,7 @@ Exit status 1 if any benchmark failed to run.
 """
 
 import argparse
+import collections
 import fnmatch
 import glob
 import importlib.util
@@ -26,6 +28,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -115,6 +118,46 @@ def discover():
     return found
 
 
+def _run_host_bench(path):
+    """Run one host benchmark, streaming its output (see the module doc).
+    Returns (exit status or None on timeout, last stderr lines)."""
+    p = subprocess.Popen([path], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, cwd=REPO)
+    tail = collections.deque(maxlen=3)
+    timed_out = []
+    out_lock = threading.Lock()   # one whole line at a time from either stream
+
+    def show(line):
+        with out_lock:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+    def pump_stderr():
+        for raw in p.stderr:
+            # A "\r" progress meter shows as its last state.
+            line = raw.decode("utf-8", "replace").rstrip("\r\n").split("\r")[-1]
+            if line:
+                tail.append(line)
+                show("  " + line)
+
+    def kill():
+        timed_out.append(True)
+        p.kill()
+
+    pump = threading.Thread(target=pump_stderr, daemon=True)
+    pump.start()
+    timer = threading.Timer(HOST_BENCH_TIMEOUT_S, kill)
+    timer.start()
+    for raw in p.stdout:
+        line = raw.decode("utf-8", "replace").rstrip("\n")
+        if line.startswith("BENCH ") or line.startswith("skip "):
+            show(line)
+    rc = p.wait()
+    timer.cancel()
+    pump.join()
+    return (None if timed_out else rc), list(tail)
+
+
 def run_host_benchmarks(patterns):
     """Run build/host/bench/*; pass their BENCH lines through. Returns failures."""
     failed = []
@@ -125,20 +168,12 @@ def run_host_benchmarks(patterns):
         if patterns and not any(fnmatch.fnmatchcase(name, p) for p in patterns):
             continue
         print("host bench: %s" % name, flush=True)
-        try:
-            p = subprocess.run([b], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, cwd=REPO, timeout=HOST_BENCH_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
+        rc, err = _run_host_bench(b)
+        if rc is None:
             print("FAIL %s: no result in %ds" % (name, HOST_BENCH_TIMEOUT_S), flush=True)
             failed.append(name)
-            continue
-        for line in p.stdout.decode("utf-8", "replace").splitlines():
-            if line.startswith("BENCH "):
-                print(line, flush=True)
-        if p.returncode != 0:
-            err = p.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-            print("FAIL %s: exit status %d %s" % (name, p.returncode, " | ".join(err)),
-                  flush=True)
+        elif rc != 0:
+            print("FAIL %s: exit status %d %s" % (name, rc, " | ".join(err)), flush=True)
             failed.append(name)
     return failed
 

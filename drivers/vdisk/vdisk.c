@@ -10,7 +10,7 @@
 #include "blkdev/disk.h"
 #include "drivers/ramdisk/memclip.h"
 #include "drivers/vdisk/lib/vd_chain.h"
-#include "drivers/vdisk/vdisk_file.h"
+#include "drivers/vdisk/lib/vdisk_file.h"
 #include "fs/vfs.h"
 #include "kernel/err.h"
 #include "kernel/klog.h"

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#define FAKE_DISK_MAX_BYTES (256u << 20) /* backing store cap: tests stay small */
+#define FAKE_DISK_MAX_BYTES (1u << 30) /* backing store cap (vdisk_bench: ~600 MiB) */
 #define FAKE_OVERRUN_BYTE 0x00           /* what FAKE_QUIRK_OVERRUN scribbles */
 
 struct fake_fault_slot {

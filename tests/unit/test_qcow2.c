@@ -80,6 +80,30 @@ static void test_qcow2_compressed_reads_equal_raw(void **state)
     q_check_reads("comp.qcow2");
 }
 
+/* disk.raw's 2..4 MiB are repeated text: 32 compressed clusters of a few
+ * hundred bytes each, packed one after another. After a warm-up read (L2
+ * cached), the read window serves them all with one or two file reads, where
+ * one read per cluster (32) was made before. */
+static void test_qcow2_compressed_clusters_share_file_reads(void **state)
+{
+    struct vtf *t = vtf_load("comp.qcow2", true);
+    struct vd_image img;
+    uint8_t *buf = malloc(2u << 20);
+    size_t done = 0;
+    (void)state;
+
+    assert_non_null(buf);
+    assert_int_equal(vtf_open_image(qb, t, true, &img), 0);
+    assert_int_equal(qb->read(&img, 0, buf, 512, &done), 0);
+    t->reads = 0;
+    assert_int_equal(vtf_read_all(&img, NULL, 2u << 20, buf, 2u << 20, 1u << 20), 0);
+    assert_in_range(t->reads, 1, 2);
+    assert_memory_equal(buf, q.raw + (2u << 20), 2u << 20);
+    qb->close(&img);
+    vtf_close(&t->vf);
+    free(buf);
+}
+
 static void test_qcow2_compat_0_10_reads_equal_raw(void **state)
 {
     (void)state;
@@ -703,6 +727,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_qcow2_plain_v3_reads_equal_raw),
         cmocka_unit_test(test_qcow2_compressed_reads_equal_raw),
+        cmocka_unit_test(test_qcow2_compressed_clusters_share_file_reads),
         cmocka_unit_test(test_qcow2_compat_0_10_reads_equal_raw),
         cmocka_unit_test(test_qcow2_4k_clusters_read_equal_raw),
         cmocka_unit_test(test_qcow2_2m_clusters_read_equal_raw),

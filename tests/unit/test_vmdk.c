@@ -19,6 +19,9 @@ static struct {
 
 static const struct vd_backend *const vb = &vd_backend_vmdk;
 
+/* VMDK_STREAM_WINDOW_BYTES of vmdk.c (private there), in KiB. */
+#define VMDK_STREAM_TEST_WINDOW_KIB 256u
+
 static int v_setup(void **state)
 {
     (void)state;
@@ -107,6 +110,51 @@ static struct vtf *v_stream_gd_at_end(void)
     memcpy(t->data + end, tail, sizeof(tail));
     put_le64(t->data, 56, UINT64_MAX);
     return t;
+}
+
+/* Read [off, off + len) of the image (no parent) with requests of `chunk`
+ * bytes; returns the host-file reads that took, after one warm-up read at
+ * off so the GT is cached. The bytes must equal disk.raw's. */
+static unsigned v_reads_for(const char *name, uint64_t off, size_t len, size_t chunk)
+{
+    struct vtf *t = vtf_load(name, true);
+    struct vd_image img;
+    uint8_t *buf = malloc(len);
+    size_t done = 0;
+    unsigned reads;
+
+    assert_non_null(buf);
+    assert_int_equal(vtf_open_image(vb, t, true, &img), 0);
+    int rc = vb->read(&img, off, buf, 512, &done);
+    if (rc < 0)
+        fail_msg("%s: warm-up read at %llu: %s", name, (unsigned long long)off, err_name(rc));
+    t->reads = 0;
+    assert_int_equal(vtf_read_all(&img, NULL, off, buf, len, chunk), 0);
+    reads = t->reads;
+    assert_memory_equal(buf, v.raw + off, len);
+    vb->close(&img);
+    vtf_close(&t->vf);
+    free(buf);
+    return reads;
+}
+
+/* disk.raw's first MiB is random data, so its 16 grains are allocated and
+ * qemu-img lays them out one after another in the sparse file. */
+static void test_vmdk_sparse_contiguous_grains_take_one_file_read(void **state)
+{
+    (void)state;
+    assert_int_equal(v_reads_for("sparse.vmdk", 0, 1u << 20, 1u << 20), 1);
+}
+
+/* The first 4 MiB hold 16 random grains (about 64 KiB compressed each), 16
+ * unallocated ones and 32 text grains of a few hundred bytes: the read
+ * window serves several grains with their markers per file read, where two
+ * reads per allocated grain (96) were made before. */
+static void test_vmdk_stream_grains_share_file_reads(void **state)
+{
+    (void)state;
+    unsigned reads = v_reads_for("stream.vmdk", 0, 4u << 20, 1u << 20);
+    assert_in_range(reads, 1, 1024 / (VMDK_STREAM_TEST_WINDOW_KIB - 66) + 1 + 2);
 }
 
 static void test_vmdk_stream_gd_at_end_reads_from_footer(void **state)
@@ -497,6 +545,8 @@ int main(void)
         cmocka_unit_test(test_vmdk_monolithic_flat_reads_equal_raw),
         cmocka_unit_test(test_vmdk_split_sparse_descriptor_reads_equal_raw),
         cmocka_unit_test(test_vmdk_stream_gd_at_end_reads_from_footer),
+        cmocka_unit_test(test_vmdk_sparse_contiguous_grains_take_one_file_read),
+        cmocka_unit_test(test_vmdk_stream_grains_share_file_reads),
         cmocka_unit_test(test_vmdk_stream_optimized_is_read_only),
         cmocka_unit_test(test_vmdk_probe_accepts_sparse_and_descriptor_only),
         cmocka_unit_test(test_vmdk_sparse_writes_pass_qemu_img_check),

@@ -31,6 +31,7 @@ struct vtf {
     uint8_t *data;
     size_t size, cap;
     unsigned writes;     /* successful write calls */
+    unsigned reads;      /* read calls (how many host-file reads a backend makes) */
     unsigned fail_at;    /* the write call number that fails (1-based), 0 = never */
     int fail_err;        /* what it fails with */
     bool fail_sticky;    /* every later write fails too */
@@ -103,6 +104,7 @@ static int vtf_grow(struct vtf *t, size_t size)
 static int vtf_read(struct vd_file *f, uint64_t off, void *buf, size_t len)
 {
     struct vtf *t = vtf_of(f);
+    t->reads++;
     if (off > t->size || len > t->size - off)
         return ERR_EOM;
     memcpy(buf, t->data + off, len);

@@ -229,12 +229,17 @@ static int inflate_codes(struct inflate_state *s, const struct inflate_huff *lit
         d = inflate_dist_base[sym] + extra;
         if (d > s->out || len > s->dst_bytes - s->out)
             return ERR_CORRUPT;
-        if (d >= len) {
-            memcpy(s->dst + s->out, s->dst + s->out - d, len);
-            s->out += len;
-        } else {
-            for (unsigned i = 0; i < len; i++, s->out++)
-                s->dst[s->out] = s->dst[s->out - d];
+        /* An overlapping copy (d < len) repeats the last d bytes: copy in
+         * pieces no longer than the distance from the source, which then
+         * doubles, instead of byte by byte. */
+        uint8_t *to = s->dst + s->out;
+        const uint8_t *from = to - d;
+        s->out += len;
+        while (len) {
+            unsigned n = MIN(len, (unsigned)(to - from));
+            memcpy(to, from, n);
+            to += n;
+            len -= n;
         }
     }
 }
@@ -370,6 +375,10 @@ int inflate_raw(const void *src, size_t src_bytes, void *dst, size_t dst_bytes,
     return err;
 }
 
+/* RFC 1950 §8.2, 16 bytes per step: over bytes p[0..15], a grows by their
+ * sum and b by 16 * a + sum (16 - i) * p[i] - the same values as byte by
+ * byte, without the chain of dependent adds that made the check a third of
+ * the time of reading a stream-optimized VMDK (vdisk_bench). */
 static uint32_t inflate_adler32(const uint8_t *p, size_t n)
 {
     uint32_t a = 1, b = 0;
@@ -377,6 +386,15 @@ static uint32_t inflate_adler32(const uint8_t *p, size_t n)
     while (n) {
         size_t chunk = MIN(n, (size_t)INFLATE_ADLER_NMAX);
         n -= chunk;
+        for (; chunk >= 16; chunk -= 16, p += 16) {
+            uint32_t sum = 0, weighted = 0;
+            for (unsigned i = 0; i < 16; i++) {
+                sum += p[i];
+                weighted += (16 - i) * (uint32_t)p[i];
+            }
+            b += 16 * a + weighted;
+            a += sum;
+        }
         while (chunk--) {
             a += *p++;
             b += a;

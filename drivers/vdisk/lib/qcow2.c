@@ -34,6 +34,11 @@ enum {
 #define QCOW2_OFLAG_COMPRESSED (1ull << 62)
 #define QCOW2_OFLAG_ZERO 1ull
 #define QCOW2_OFFSET_MASK 0x00fffffffffffe00ull  /* L1/L2 host offset, bits 9..55 */
+/* Compressed clusters are read through a window of at least this much of
+ * the file: qemu-img packs them in disk order, so one file read serves
+ * several of them on a sequential read (vdisk_bench: 6 file reads per MiB of
+ * disk before, 2-3 after). */
+#define QCOW2_WINDOW_BYTES (256u * 1024)
 #define QCOW2_RT_OFFSET_MASK 0xfffffffffffffe00ull
 #define QCOW2_MAX_BACKING_BYTES 1023u            /* QEMU's limit */
 #define QCOW2_MAX_SNAPSHOTS 65536u               /* QEMU's limit */
@@ -70,7 +75,10 @@ struct qcow2 {
     uint8_t *rb_cache;         /* one refcount block, as on disk */
     uint64_t zc_entry;         /* L2 entry whose cluster zc holds, 0 = empty */
     uint8_t *zc;               /* inflated cluster (lazy) */
-    uint8_t *cbuf;             /* compressed input, 2 clusters + 512 (lazy) */
+    uint8_t *cbuf;             /* window of compressed input, w_cap bytes (lazy) */
+    size_t w_cap;              /* >= 2 clusters + 512 and >= QCOW2_WINDOW_BYTES */
+    uint64_t w_off;            /* file offset of cbuf[0] */
+    size_t w_len;              /* valid bytes in cbuf; 0 after any write */
     uint8_t *tmp;              /* cluster-sized merge buffer (lazy) */
 };
 
@@ -520,16 +528,24 @@ static int qcow2_inflate(struct qcow2 *s, uint64_t vcl, uint64_t e, uint64_t cof
 
     if (s->zc_entry == e)
         return 0;
-    if (!qcow2_lazy(&s->zc, s->cluster_bytes) ||
-        !qcow2_lazy(&s->cbuf, (size_t)2 * s->cluster_bytes + 512))
+    s->w_cap = MAX((size_t)2 * s->cluster_bytes + 512, (size_t)QCOW2_WINDOW_BYTES);
+    if (!qcow2_lazy(&s->zc, s->cluster_bytes) || !qcow2_lazy(&s->cbuf, s->w_cap))
         return ERR_NOMEM;
     s->zc_entry = 0;
     /* The last compressed cluster may end inside its final sector at EOF. */
     csize = MIN(csize, s->file_bytes - coff);
-    err = qcow2_read_at(s, coff, s->cbuf, (size_t)csize);
-    if (err)
-        return err;
-    err = inflate_raw(s->cbuf, (size_t)csize, s->zc, s->cluster_bytes, &got, NULL);
+    /* A miss refills the window from coff, as far as it and the file go. */
+    if (coff < s->w_off || coff - s->w_off > s->w_len || csize > s->w_len - (coff - s->w_off)) {
+        size_t fill = (size_t)MIN((uint64_t)s->w_cap, s->file_bytes - coff);
+        s->w_len = 0;
+        err = qcow2_read_at(s, coff, s->cbuf, fill);
+        if (err)
+            return err;
+        s->w_off = coff;
+        s->w_len = fill;
+    }
+    err = inflate_raw(s->cbuf + (coff - s->w_off), (size_t)csize, s->zc, s->cluster_bytes,
+                      &got, NULL);
     if (err == ERR_NOMEM)
         return err;
     if (err || got != s->cluster_bytes) {
@@ -852,6 +868,7 @@ static int qcow2_write(struct vd_image *img, uint64_t off, const void *buf, size
     int err;
 
     *done = 0;
+    s->w_len = 0; /* the window may cover what this write changes */
     if (img->readonly)
         return ERR_ROFS;
     if (off > s->disk_bytes || len > s->disk_bytes - off)

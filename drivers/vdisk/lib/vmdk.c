@@ -39,6 +39,11 @@ enum {
 #define VMDK_DEFAULT_GRAIN_SECTORS 128u
 #define VMDK_DESC_SECTORS 20u           /* embedded descriptor room made by create */
 #define VMDK_MAX_CAPACITY_SECTORS (1ull << 32) /* 2 TiB: the format's practical limit */
+/* Compressed extents are read through a window of at least this much of the
+ * file: stream-optimized grains lie in disk order, so one file read serves
+ * the marker and data of several grains (vdisk_bench: 24 file reads per MiB
+ * of disk before, about 3 after). */
+#define VMDK_STREAM_WINDOW_BYTES (256u * 1024)
 
 enum vmdk_type { VX_FLAT, VX_ZERO, VX_SPARSE };
 
@@ -75,7 +80,11 @@ struct vmdk {
     const struct vmdk_extent *z_x;  /* owner of zbuf (NULL = empty) */
     uint32_t z_gte;
     uint8_t *zbuf;                 /* inflated grain (lazy) */
-    uint8_t *cbuf;                 /* compressed grain (lazy) */
+    const struct vmdk_extent *w_x;  /* owner of the window cbuf (NULL = empty) */
+    uint64_t w_off;                /* file offset of cbuf[0] */
+    size_t w_len;                  /* valid bytes in cbuf */
+    size_t w_cap;                  /* cbuf size: window, >= one marker + cmax */
+    uint8_t *cbuf;                 /* window of compressed grains (lazy) */
     uint8_t *tmp;                  /* merge buffer (lazy) */
 };
 
@@ -665,41 +674,78 @@ static int vmdk_gte(struct vmdk *s, struct vmdk_extent *x, uint64_t g, uint32_t 
     return 0;
 }
 
+/* The bytes [pos, pos + len) of compressed extent x (inside the file), from
+ * the window; a miss refills it from pos, as much as fits and the file has.
+ * Compressed extents are read-only (vmdk_open), so the window never goes
+ * stale. */
+static int vmdk_window(struct vmdk *s, struct vmdk_extent *x, uint64_t pos, size_t len,
+                       const uint8_t **out)
+{
+    size_t n;
+    int err;
+
+    if (len > s->w_cap || !vmdk_in_file(x, pos, len))
+        return ERR_CORRUPT; /* callers bound len by cmax and check the file */
+    if (s->w_x != x || pos < s->w_off || pos - s->w_off > s->w_len ||
+        len > s->w_len - (pos - s->w_off)) {
+        s->w_x = NULL;
+        n = (size_t)MIN((uint64_t)s->w_cap, x->file_bytes - pos);
+        err = vmdk_read_at(x->f, pos, s->cbuf, n);
+        if (err)
+            return err;
+        s->w_x = x;
+        s->w_off = pos;
+        s->w_len = n;
+    }
+    *out = s->cbuf + (pos - s->w_off);
+    return 0;
+}
+
 /* Inflate the compressed grain g at sector gte into s->zbuf. */
 static int vmdk_inflate(struct vmdk *s, struct vmdk_extent *x, uint64_t g, uint32_t gte)
 {
     uint64_t pos = (uint64_t)gte * 512, clen, cmax = (uint64_t)x->grain_bytes * 2 + 1024;
-    uint8_t m[VMDK_GRAIN_MARKER_BYTES];
+    const uint8_t *m, *data;
     size_t got = 0;
     int err;
 
     if (s->z_x == x && s->z_gte == gte)
         return 0;
-    if (!vmdk_lazy(&s->zbuf, s->max_grain_bytes) || !vmdk_lazy(&s->cbuf, (size_t)cmax))
+    if (!s->cbuf) {
+        s->w_cap = (size_t)MAX((uint64_t)VMDK_STREAM_WINDOW_BYTES,
+                               (uint64_t)s->max_grain_bytes * 2 + 1024 + VMDK_GRAIN_MARKER_BYTES);
+        s->w_x = NULL;
+    }
+    if (!vmdk_lazy(&s->zbuf, s->max_grain_bytes) || !vmdk_lazy(&s->cbuf, s->w_cap))
         return ERR_NOMEM;
     s->z_x = NULL;
     /* 1. Marker (lba must be this grain, size bounded) or the rest of the file. */
     if (x->markers) {
-        err = vmdk_read_at(x->f, pos, m, sizeof(m));
+        if (!vmdk_in_file(x, pos, VMDK_GRAIN_MARKER_BYTES)) {
+            pr_err("vmdk: %s: grain marker of grain %llu past the end of the file\n",
+                   x->f->name, (unsigned long long)g);
+            return ERR_CORRUPT;
+        }
+        err = vmdk_window(s, x, pos, VMDK_GRAIN_MARKER_BYTES, &m);
         if (err)
             return err;
         clen = le32_at(m, 8);
         if (le64_at(m, 0) != g << (x->grain_shift - 9) || clen == 0 || clen > cmax ||
-            !vmdk_in_file(x, pos + sizeof(m), clen)) {
+            !vmdk_in_file(x, pos + VMDK_GRAIN_MARKER_BYTES, clen)) {
             pr_err("vmdk: %s: bad grain marker for grain %llu (lba %llu, %llu bytes)\n",
                    x->f->name, (unsigned long long)g, (unsigned long long)le64_at(m, 0),
                    (unsigned long long)clen);
             return ERR_CORRUPT;
         }
-        pos += sizeof(m);
+        pos += VMDK_GRAIN_MARKER_BYTES;
     } else {
         clen = MIN(cmax, x->file_bytes - pos);
     }
     /* 2. Inflate; a short last grain reads as zeroes after its data. */
-    err = vmdk_read_at(x->f, pos, s->cbuf, (size_t)clen);
+    err = vmdk_window(s, x, pos, (size_t)clen, &data);
     if (err)
         return err;
-    err = inflate_zlib(s->cbuf, (size_t)clen, s->zbuf, x->grain_bytes, &got);
+    err = inflate_zlib(data, (size_t)clen, s->zbuf, x->grain_bytes, &got);
     if (err == ERR_NOMEM)
         return err;
     if (err) {
@@ -727,6 +773,29 @@ static int vmdk_check_gte(const struct vmdk_extent *x, uint64_t g, uint32_t gte)
 }
 
 /* ---- read ------------------------------------------------------------------------------ */
+
+/* Bytes of one file read for a request of `len` at extent offset pos, whose
+ * grain g has data at sector gte and gives the first n bytes: the following
+ * grains join while their data follows in the file (what qemu-img and
+ * sequential writers leave), so a sequential read costs one file read per
+ * run instead of one per grain. A grain that cannot join (unallocated,
+ * zero, elsewhere, past the file end, or its GT unreadable) ends the run;
+ * the next call deals with it and reports its error. */
+static size_t vmdk_data_run(struct vmdk *s, struct vmdk_extent *x, uint64_t pos, uint64_t g,
+                            uint32_t gte, size_t len, size_t n)
+{
+    uint64_t in = pos & (x->grain_bytes - 1), gt;
+    uint32_t next;
+
+    while (n < len && pos + n < x->bytes) {
+        uint64_t want = (uint64_t)gte + ((in + n) >> 9); /* n + in: whole grains here */
+        if (vmdk_gte(s, x, ++g, &next, &gt) || next != want || next <= VMDK_GTE_ZERO ||
+            !vmdk_in_file(x, want * 512, x->grain_bytes))
+            break;
+        n += (size_t)MIN((uint64_t)MIN(len - n, (size_t)x->grain_bytes), x->bytes - pos - n);
+    }
+    return n;
+}
 
 static int vmdk_read(struct vd_image *img, uint64_t off, void *buf, size_t len, size_t *done)
 {
@@ -784,6 +853,7 @@ static int vmdk_read(struct vd_image *img, uint64_t off, void *buf, size_t len, 
         if (!err)
             memcpy(buf, s->zbuf + in, n);
     } else {
+        n = vmdk_data_run(s, x, pos, g, gte, len, n);
         err = vmdk_read_at(x->f, (uint64_t)gte * 512 + in, buf, n);
     }
     if (!err)

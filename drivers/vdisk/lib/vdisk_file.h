@@ -6,6 +6,9 @@
  * vd_chain_open / vd_create, which own and close it. Backing images are
  * opened through open_relative: the stored name is resolved against the
  * folder of the opening file (kernel/lib/path.h), an absolute name as is.
+ * It lives in lib/ because it touches no hardware (only fs/vfs.h and the
+ * block layer), so the hosted build has it too: tools/bench/vdisk_bench
+ * reads images through exactly this code over a FAT volume.
  *
  * Cost: the file API has no handles, so every read or write names the path
  * and the file system walks it again (a directory lookup per component,
@@ -22,8 +25,8 @@
  * or media), ERR_NOMEM. Locking: none inside beyond the statistics; one
  * vd_file is used by one chain, which its vdisk serialises. Context: thread,
  * may sleep. */
-#ifndef DRIVERS_VDISK_VDISK_FILE_H
-#define DRIVERS_VDISK_VDISK_FILE_H
+#ifndef DRIVERS_VDISK_LIB_VDISK_FILE_H
+#define DRIVERS_VDISK_LIB_VDISK_FILE_H
 
 #include "drivers/vdisk/lib/vd_backend.h"
 

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* Image files over the file API, and RAM copies of them (see vdisk_file.h).
  * Each vd_file keeps its full path; every operation hands that path to
- * fs/vfs.h. flush writes back the sector cache of the disk the file lies on
- * (media_flush), which is where FAT keeps the file's data and metadata. */
-#include "drivers/vdisk/vdisk_file.h"
+ * fs/vfs.h with VFS_IO_NOCACHE: the virtual disk's own cache holds its
+ * sectors, so the image's bytes pass the host disk's cache without staying
+ * (blkdev/cache.h, CACHE_DIRECT). flush writes back the sector cache of the
+ * disk the file lies on (media_flush), which is where FAT keeps the file's
+ * metadata and the image's not yet written bytes. */
+#include "drivers/vdisk/lib/vdisk_file.h"
 #include "blkdev/disk.h"
 #include "fs/vfs.h"
 #include "kernel/err.h"
@@ -123,7 +126,7 @@ static int vdisk_file_pread(const char *path, uint64_t off, void *buf, size_t le
     while (len) {
         uint32_t n = (uint32_t)MIN((size_t)VDISK_FILE_CHUNK_BYTES, len), done = 0;
         uint64_t t0 = time_us();
-        int rc = vfs_read_file(path, off, p, n, &done);
+        int rc = vfs_read_file_ex(path, off, p, n, VFS_IO_NOCACHE, &done);
         vdisk_file_count(&vdisk_file_state.stats.reads, &vdisk_file_state.stats.read_bytes,
                          &vdisk_file_state.stats.read_us, done, t0);
         if (rc < 0)
@@ -152,7 +155,7 @@ static int vdisk_file_write(struct vd_file *vf, uint64_t off, const void *buf, s
     while (len) {
         uint32_t n = (uint32_t)MIN((size_t)VDISK_FILE_CHUNK_BYTES, len), done = 0;
         uint64_t t0 = time_us();
-        int rc = vfs_write_file(f->path, off, p, n, &done);
+        int rc = vfs_write_file_ex(f->path, off, p, n, VFS_IO_NOCACHE, &done);
         vdisk_file_count(&vdisk_file_state.stats.writes, &vdisk_file_state.stats.write_bytes,
                          &vdisk_file_state.stats.write_us, done, t0);
         if (rc < 0)
