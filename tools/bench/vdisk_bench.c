@@ -14,7 +14,9 @@
  *    vd_chain_open: backend -> file API -> FAT -> sector cache -> memory
  *    disk) and read whole with vd_chain_read in 1 MiB and in 64 KiB requests,
  *    checked against the reference; each such pair of passes follows a pass
- *    over the raw image file with vfs_read_file in 1 MiB calls, and ratios
+ *    over the raw image file with vfs_read_file_ex in 1 MiB calls (with
+ *    VFS_IO_NOCACHE, the path vdisk_file takes: the ratio is the format's
+ *    own cost), and ratios
  *    are taken between neighbours (best of VB_ROUNDS each), so that load
  *    from other programs hits both sides alike. The sector cache is dropped
  *    before every pass.
@@ -239,7 +241,7 @@ static double vb_raw_file_pass(const char *path, const uint8_t *ref, size_t len,
     for (size_t off = 0; off < len; off += VB_BIG_REQ) {
         uint32_t n = (uint32_t)MIN((size_t)VB_BIG_REQ, len - off), done = 0;
         double t0 = vb_now_s();
-        int rc = vfs_read_file(path, off, buf, n, &done);
+        int rc = vfs_read_file_ex(path, off, buf, n, VFS_IO_NOCACHE, &done);
         t += vb_now_s() - t0;
         if (rc || done != n)
             vb_die("raw file read", rc);
