@@ -351,6 +351,9 @@ int cache_snapshot_media(struct media ***out, size_t *count)
     return 0;
 }
 
+/* Newest cache first (devs are appended as media start caching): a vdisk's
+ * write-back lands in the cache of the older disk holding its image, which
+ * is then synced after it. */
 int cache_sync_all(void)
 {
     struct media **ms;
@@ -358,7 +361,7 @@ int cache_sync_all(void)
     int first = cache_snapshot_media(&ms, &n);
     if (first)
         return first;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = n; i-- > 0;) {
         int rc = cache_sync(ms[i]);
         if (rc && !first)
             first = rc;

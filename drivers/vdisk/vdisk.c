@@ -221,8 +221,9 @@ static size_t vdisk_ram_limit(void)
     return stats.free_bytes / 2;
 }
 
-/* The format a new overlay gets from its file name; qcow2 unless named. */
-static const char *vdisk_format_for(const char *path)
+/* The format a new overlay gets from its file name; without a known
+ * extension a VDI diff over a VDI top, else qcow2. */
+static const char *vdisk_format_for(const char *path, const char *top_format)
 {
     static const char *const known[] = { "vdi", "vhd", "vmdk", "qcow2" };
     const char *dot = strrchr(path_basename(path), '.');
@@ -231,12 +232,14 @@ static const char *vdisk_format_for(const char *path)
         if (kstrcasecmp(dot + 1, known[i]) == 0)
             return known[i];
     }
-    return "qcow2";
+    return kstrcasecmp(top_format, "vdi") == 0 ? "vdi" : "qcow2";
 }
 
-/* Open `path` and its chain as `vdisk add` would (file ownership passes). */
+/* Open `path` and its chain as `vdisk add` would (file ownership passes);
+ * `bases`: candidate parents of VDI diffs (vd_chain_open_bases). */
 static int vdisk_open_chain(const char *path, const char *format, bool ro, bool ram,
-                            uint64_t raw_offset, struct vd_chain **out)
+                            uint64_t raw_offset, const char *const *bases, unsigned nbases,
+                            struct vd_chain **out)
 {
     struct vd_file *f;
     int rc = ram ? vdisk_file_open_ram(path, vdisk_ram_limit(), &f)
@@ -244,7 +247,37 @@ static int vdisk_open_chain(const char *path, const char *format, bool ro, bool 
 
     if (rc < 0)
         return rc;
-    return vd_chain_open(f, format, ro ? VD_OPEN_READONLY : 0, raw_offset, out);
+    return vd_chain_open_bases(f, format, ro ? VD_OPEN_READONLY : 0, raw_offset, bases, nbases,
+                               out);
+}
+
+/* The absolute path of every image of vd's chain, top first, into
+ * paths[VD_CHAIN_MAX] (kmalloc'd block in *block, freed by the caller):
+ * the candidates that find the same parents again when the chain is
+ * reopened (snapshot). Each parent is its child's info.parent resolved
+ * against the child. Locking: vd->io_lock held. */
+static int vdisk_chain_paths(struct vdisk *vd, const char **paths, unsigned *count,
+                             char **block)
+{
+    unsigned depth = vd_chain_depth(vd->chain);
+    char *b = kmalloc((size_t)depth * VFS_NAME_MAX);
+
+    *block = b;
+    *count = 0;
+    if (!b)
+        return ERR_NOMEM;
+    kstrlcpy(b, vd->path, VFS_NAME_MAX);
+    paths[0] = b;
+    for (unsigned i = 1; i < depth; i++) {
+        char *p = b + (size_t)i * VFS_NAME_MAX;
+        int rc = path_resolve(paths[i - 1], vd_chain_info(vd->chain, i - 1)->parent, p,
+                              VFS_NAME_MAX);
+        if (rc < 0)
+            return rc;
+        paths[i] = p;
+    }
+    *count = depth;
+    return 0;
 }
 
 /* ---- vdisk add ---------------------------------------------------------------------------- */
@@ -254,6 +287,8 @@ struct vdisk_add_opts {
     uint64_t ss;                 /* 0 = the chain's */
     uint64_t offset;
     const char *format;
+    const char *bases[VD_CHAIN_BASES_MAX]; /* `base=`: parent candidates of VDI diffs */
+    unsigned nbases;
 };
 
 static int vdisk_parse_add_opts(int argc, char **argv, struct vdisk_add_opts *o)
@@ -277,6 +312,10 @@ static int vdisk_parse_add_opts(int argc, char **argv, struct vdisk_add_opts *o)
             o->format = a + 7;
             if (kstrcasecmp(o->format, "auto") != 0 && !vd_backend_by_name(o->format))
                 return shell_error("unknown format (%s)", o->format);
+        } else if (strncmp(a, "base=", 5) == 0 && a[5]) {
+            if (o->nbases == VD_CHAIN_BASES_MAX)
+                return shell_error("too many base= options (at most %u)", VD_CHAIN_BASES_MAX);
+            o->bases[o->nbases++] = a + 5;
         } else {
             return shell_error("unknown option (%s)", a);
         }
@@ -311,8 +350,18 @@ static int vdisk_cmd_add(const char *path, int argc, char **argv)
     mutex_unlock(&vdisk_state.lock);
     if (!vd)
         return shell_error("no free vdisk name (all %d in use)", VDISK_MAX);
-    /* 3. */
-    rc = vdisk_open_chain(path, o.format, o.ro, o.ram, o.offset, &chain);
+    /* 3. base= paths are made absolute: the chain resolves them against the diff. */
+    char *bases = o.nbases ? kmalloc((size_t)o.nbases * VFS_NAME_MAX) : NULL;
+    const char *base_paths[VD_CHAIN_BASES_MAX];
+    rc = o.nbases && !bases ? ERR_NOMEM : 0;
+    for (unsigned i = 0; i < o.nbases && rc == 0; i++) {
+        base_paths[i] = bases + (size_t)i * VFS_NAME_MAX;
+        rc = path_resolve(NULL, o.bases[i], bases + (size_t)i * VFS_NAME_MAX, VFS_NAME_MAX);
+    }
+    if (rc == 0)
+        rc = vdisk_open_chain(path, o.format, o.ro, o.ram, o.offset, base_paths, o.nbases,
+                              &chain);
+    kfree(bases);
     if (rc < 0) {
         shell_error("cannot open %s (%s)", path, err_name(rc));
         goto err_release_slot;
@@ -581,7 +630,8 @@ static int vdisk_cmd_info(const char *path)
     char *desc = kmalloc(VDISK_DESCRIBE_BYTES);
     if (desc) {
         /* The walk stops early only at a parent it could not open. */
-        bool cut = vd_chain_info(c, vd_chain_depth(c) - 1)->parent[0] != '\0';
+        const struct vd_info *last = vd_chain_info(c, vd_chain_depth(c) - 1);
+        bool cut = last->parent[0] != '\0' || last->parent_by_uuid;
         kprintf("chain: %s%s\n", vd_chain_describe(c, desc, VDISK_DESCRIBE_BYTES),
                 cut ? " (incomplete: a backing file is missing)" : "");
         kfree(desc);
@@ -621,8 +671,10 @@ static int vdisk_cmd_snapshot(const char *name, const char *path)
     struct vfs_info finfo;
     struct vd_file *f;
     struct vdisk *vd;
-    const char *fmt = vdisk_format_for(path);
-    char *folded, *link;
+    const char *fmt;
+    const char *cands[VD_CHAIN_MAX];
+    unsigned ncands = 0;
+    char *folded, *link, *cand_block = NULL;
     int rc;
 
     vd = vdisk_find_changeable(name);
@@ -647,8 +699,11 @@ static int vdisk_cmd_snapshot(const char *name, const char *path)
     }
     mutex_lock(&vd->io_lock);
     rc = vd->chain ? vd_chain_flush(vd->chain) : ERR_NOMEDIA;
-    /* 2. */
+    /* 2. The current images are the candidates that find VDI parents again. */
     const struct vd_info *top = rc == 0 ? vd_chain_info(vd->chain, 0) : NULL;
+    fmt = vdisk_format_for(path, top ? top->format : "");
+    if (rc == 0)
+        rc = vdisk_chain_paths(vd, cands, &ncands, &cand_block);
     if (rc == 0)
         rc = path_link_name(folded, vd->path, link, VFS_NAME_MAX);
     if (rc == 0) {
@@ -660,7 +715,7 @@ static int vdisk_cmd_snapshot(const char *name, const char *path)
             rc = vd_create(f, fmt, &opts);
         /* 3. */
         if (rc == 0)
-            rc = vdisk_open_chain(folded, fmt, false, false, 0, &fresh);
+            rc = vdisk_open_chain(folded, fmt, false, false, 0, cands, ncands, &fresh);
         if (rc == 0 && (vd_chain_size(fresh) != vd_chain_size(vd->chain) ||
                         vd_chain_depth(fresh) != vd_chain_depth(vd->chain) + 1)) {
             pr_err("vdisk: %s: new chain does not match (%llu bytes, depth %u)", vd->name,
@@ -678,6 +733,7 @@ static int vdisk_cmd_snapshot(const char *name, const char *path)
         kstrlcpy(vd->path, folded, sizeof(vd->path));
     }
     mutex_unlock(&vd->io_lock);
+    kfree(cand_block);
     if (rc < 0) {
         kfree(folded);
         return shell_error("%s: snapshot to %s failed (%s)", vd->name, path, err_name(rc));
@@ -762,9 +818,9 @@ static int vdisk_cmd(int argc, char **argv)
         return vdisk_cmd_snapshot(argv[2], argv[3]);
     if (strcmp(sub, "commit") == 0 && argc == 3)
         return vdisk_cmd_commit(argv[2]);
-    return shell_error("usage: vdisk add PATH [ro] [ss=N] [offset=N] [format=F] [ram] | "
-                       "del NAME [force] | list | stats | create PATH FORMAT SIZE_MB "
-                       "[base=PATH] | info PATH | snapshot NAME PATH | commit NAME");
+    return shell_error("usage: vdisk add PATH [ro] [ss=N] [offset=N] [format=F] [ram] "
+                       "[base=PATH]... | del NAME [force] | list | stats | create PATH FORMAT "
+                       "SIZE_MB [base=PATH] | info PATH | snapshot NAME PATH | commit NAME");
 }
 
 static const struct shell_cmd vdisk_cmds[] = {

@@ -8,11 +8,24 @@
  * another vdN.
  *
  * Shell: `vdisk add PATH [ro] [ss=512|1024|2048|4096] [offset=N]
- * [format=auto|raw|vdi|vhd|vmdk|qcow2|iso] [ram]` prints the new name;
- * `vdisk del NAME [force]`, `vdisk list`, `vdisk create PATH FORMAT SIZE_MB
- * [base=PATH]`, `vdisk info PATH`, `vdisk snapshot NAME PATH` (new overlay on
- * top, the old top becomes its read-only base), `vdisk commit NAME` (merge the
- * top overlay into its base and delete the overlay file), `vdisk stats`.
+ * [format=auto|raw|vdi|vhd|vmdk|qcow2|iso] [ram] [base=PATH]...` prints the
+ * new name; `vdisk del NAME [force]`, `vdisk list`, `vdisk create PATH FORMAT
+ * SIZE_MB [base=PATH]`, `vdisk info PATH`, `vdisk snapshot NAME PATH` (new
+ * overlay on top, the old top becomes its read-only base), `vdisk commit
+ * NAME` (merge the top overlay into its base and delete the overlay file),
+ * `vdisk stats`.
+ *
+ * VDI differencing images (VirtualBox snapshots) name no parent file, only
+ * the parent's uuid. Rule: the parent of a VDI diff is the first candidate
+ * whose uuidCreate is the diff's uuidLinkage; candidates are the parent name
+ * Spindle stored in the diffs it created, then each `base=PATH` of `vdisk
+ * add` in order (vd_chain_open_bases). A candidate with another uuid is
+ * refused (ERR_CORRUPT when no candidate fits; the log names both uuids).
+ * `vdisk create PATH vdi 0 base=B.vdi` and `vdisk snapshot NAME PATH.vdi`
+ * make a VDI diff when the base is a VDI (also `snapshot` to a name without
+ * a known extension over a VDI top; qcow2 otherwise), `vdisk commit` merges
+ * it into its base (VirtualBox's VDMerge into the parent) and deletes it.
+ * A snapshot reopens the chain with every current image as a candidate.
  * `ram` reads the image (and its backing files) into memory once; the disk
  * then runs from that copy and changes are NOT written back - they are lost
  * at `vdisk del` (ImDisk's virtual-memory disk).

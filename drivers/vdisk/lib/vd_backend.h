@@ -87,6 +87,16 @@ struct vd_info {
      * child's parent_uuid when both are known, and any uuid seen twice. */
     uint8_t uuid[16];
     uint8_t parent_uuid[16];
+    /* VDI: uuidModify (changes when the content does, in VirtualBox); a new
+     * VDI differencing image records its parent's as uuidParentModify.
+     * All-zero for formats without one. */
+    uint8_t modify_uuid[16];
+    /* A differencing image whose format stores no parent file name (VDI:
+     * VirtualBox keeps it in its media registry). `parent` is then only a
+     * hint ("" = none) and the chain picks the parent among candidate files
+     * by parent_uuid (vd_chain_open_bases), writing the chosen name into
+     * `parent`. */
+    bool parent_by_uuid;
 };
 
 /* Filled by the chain before backend->open (backend, file, readonly,

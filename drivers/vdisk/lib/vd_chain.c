@@ -7,7 +7,11 @@
  *
  * Copy-on-write follows vd_backend.h: a backend write answering
  * VD_BLOCK_FREE gets the whole unit, read from the images below it and
- * merged with the new data, written back with VD_WRITE_FULL_BLOCK. */
+ * merged with the new data, written back with VD_WRITE_FULL_BLOCK.
+ *
+ * Parents found by uuid (VDI diffs, vd_chain_open_bases): each candidate is
+ * opened read-only and compared by uuid; the others are closed again, so
+ * the cost is one header and block map read per candidate tried. */
 #include "drivers/vdisk/lib/vd_chain.h"
 
 #include "drivers/vdisk/lib/vd_formats.h"
@@ -19,6 +23,12 @@
 #include "kernel/lib/kstring.h"
 
 #define VD_CHAIN_COMMIT_CHUNK_BYTES (64u * 1024u) /* commit copies this much per step */
+
+/* Candidate parents handed to vd_chain_open_bases, used while opening. */
+struct vd_chain_bases {
+    const char *const *names;
+    unsigned count;
+};
 
 struct vd_chain {
     unsigned depth;                   /* images in img[], top = img[0] */
@@ -142,17 +152,43 @@ static int vd_chain_open_parent_file(struct vd_image *img, bool readonly, struct
     return img->file->ops->open_relative(img->file, img->info.parent, readonly, out);
 }
 
+/* Is a file of this name already in the chain? */
+static bool vd_chain_has_file(const struct vd_chain *c, const struct vd_file *f)
+{
+    for (unsigned i = 0; i < c->depth; i++) {
+        if (kstrcasecmp(c->img[i].file->name, f->name) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Reject a parent file already in the chain (same name): a cycle. */
 static int vd_chain_check_name(const struct vd_chain *c, const struct vd_file *f)
 {
-    for (unsigned i = 0; i < c->depth; i++) {
-        if (kstrcasecmp(c->img[i].file->name, f->name) == 0) {
-            pr_err("vdisk: %s: backing chain loops back to %s\n", c->img[0].file->name,
-                   f->name);
-            return ERR_CORRUPT;
-        }
+    if (vd_chain_has_file(c, f)) {
+        pr_err("vdisk: %s: backing chain loops back to %s\n", c->img[0].file->name, f->name);
+        return ERR_CORRUPT;
     }
     return 0;
+}
+
+/* Does the image have a parent still to be opened? */
+static bool vd_chain_has_parent(const struct vd_image *img)
+{
+    return img->info.parent[0] != '\0' || img->info.parent_by_uuid;
+}
+
+/* 32 hex digits of a uuid, bytes as stored, for log lines; returns buf. */
+static const char *vd_chain_uuid_hex(const uint8_t uuid[16], char buf[33])
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (unsigned i = 0; i < 16; i++) {
+        buf[2 * i] = digits[uuid[i] >> 4];
+        buf[2 * i + 1] = digits[uuid[i] & 15];
+    }
+    buf[32] = '\0';
+    return buf;
 }
 
 /* Check the new parent img[depth-1] against its child and the chain. */
@@ -185,9 +221,110 @@ static int vd_chain_check_parent(const struct vd_chain *c)
     return 0;
 }
 
-/* 1. Open the next parent file; 2. refuse a name already in the chain;
- * 3. probe and open it read-only; 4. validate it against the chain. */
-static int vd_chain_add_parent(struct vd_chain *c, unsigned flags)
+/* Open candidate `name` of the child img[depth-1] read-only into
+ * img[depth] (not counted yet). `is_base`: a base that is already in the
+ * chain answers ERR_EXIST (skip it); for the stored hint that is a loop. */
+static int vd_chain_open_candidate(struct vd_chain *c, unsigned flags, const char *name,
+                                   bool is_base)
+{
+    struct vd_image *child = &c->img[c->depth - 1];
+    const struct vd_backend *b;
+    struct vd_file *f;
+    int rc;
+
+    if (strlen(name) >= sizeof(child->info.parent))
+        return ERR_NAMETOOLONG;
+    if (!child->file->ops->open_relative)
+        return ERR_NOTSUP;
+    rc = child->file->ops->open_relative(child->file, name, true, &f);
+    if (rc < 0)
+        return rc;
+    if (is_base && vd_chain_has_file(c, f))
+        rc = ERR_EXIST;
+    else
+        rc = vd_chain_check_name(c, f);
+    if (rc == 0)
+        rc = vd_probe(f, &b);
+    if (rc < 0) {
+        f->ops->close(f);
+        return rc;
+    }
+    return vd_chain_open_image(&c->img[c->depth], b, f,
+                               (flags & ~VD_OPEN_INFO) | VD_OPEN_READONLY, 0);
+}
+
+/* The parent of a child with parent_by_uuid (rule in vd_chain.h): try the
+ * stored hint, then each base, until one's uuid is the child's parent_uuid.
+ * 0 with img[depth] opened (not counted yet; the child's info.parent names
+ * it), ERR_NOENT without candidates, ERR_CORRUPT when only wrong ones were
+ * found, else the first candidate's error.
+ * 1. Open the next candidate; a base already in the chain is skipped, a
+ *    hint that loops or is damaged ends the search (ERR_CORRUPT).
+ * 2. Same uuid: it is the parent; a base's name becomes info.parent; done.
+ * 3. Another uuid: log both, close it, go to step 1.
+ * 4. Out of candidates: ERR_NOENT if none could be tried, ERR_CORRUPT if
+ *    some had another uuid, else the first open error. */
+static int vd_chain_find_parent(struct vd_chain *c, unsigned flags,
+                                const struct vd_chain_bases *bases)
+{
+    struct vd_image *child = &c->img[c->depth - 1];
+    struct vd_image *cand = &c->img[c->depth];
+    unsigned tried = 0, wrong = 0;
+    int first_err = 0;
+    char want[33], got[33];
+
+    vd_chain_uuid_hex(child->info.parent_uuid, want);
+    for (int i = child->info.parent[0] ? -1 : 0; i < (int)bases->count; i++) {
+        const char *name = i < 0 ? child->info.parent : bases->names[i];
+        /* 1. */
+        int rc = vd_chain_open_candidate(c, flags, name, i >= 0);
+        if (rc == ERR_EXIST)
+            continue;
+        tried++;
+        if (rc < 0) {
+            pr_warn("vdisk: %s: candidate parent %s not usable (%s)\n", child->file->name, name,
+                    err_name(rc));
+            if (!first_err)
+                first_err = rc;
+            if (i < 0 && rc == ERR_CORRUPT)
+                return rc; /* the hint loops or is damaged: already logged */
+            continue;
+        }
+        /* 2. */
+        if (memcmp(cand->info.uuid, child->info.parent_uuid, 16) == 0) {
+            if (i >= 0)
+                kstrlcpy(child->info.parent, name, sizeof(child->info.parent));
+            pr_debug("vdisk: %s: parent is %s (uuid %s)\n", child->file->name, name, want);
+            return 0;
+        }
+        /* 3. */
+        pr_warn("vdisk: %s: %s is not its parent (uuid %s, the diff links to %s)\n",
+                child->file->name, cand->file->name, vd_chain_uuid_hex(cand->info.uuid, got),
+                want);
+        wrong++;
+        vd_chain_release(cand);
+    }
+    /* 4. */
+    if (tried == 0) {
+        pr_err("vdisk: %s: differencing image names no parent file (links to uuid %s); "
+               "give its base image (base=PATH)\n", child->file->name, want);
+        return ERR_NOENT;
+    }
+    if (wrong) {
+        pr_err("vdisk: %s: no candidate parent has the linked uuid (%s; %u tried, %u with "
+               "another uuid)\n", child->file->name, want, tried, wrong);
+        return ERR_CORRUPT;
+    }
+    pr_err("vdisk: %s: no parent candidate could be opened (%u tried: %s)\n",
+           child->file->name, tried, err_name(first_err));
+    return first_err;
+}
+
+/* 1. Open the next parent file (by uuid among candidates: go to step 4);
+ * 2. refuse a name already in the chain; 3. probe and open it read-only;
+ * 4. validate it against the chain. */
+static int vd_chain_add_parent(struct vd_chain *c, unsigned flags,
+                               const struct vd_chain_bases *bases)
 {
     struct vd_image *child = &c->img[c->depth - 1];
     const struct vd_backend *b;
@@ -198,6 +335,14 @@ static int vd_chain_add_parent(struct vd_chain *c, unsigned flags)
         pr_err("vdisk: %s: backing chain longer than %u images\n", c->img[0].file->name,
                VD_CHAIN_MAX);
         return ERR_CORRUPT;
+    }
+    if (child->info.parent_by_uuid) {
+        rc = vd_chain_find_parent(c, flags, bases);
+        if (rc < 0)
+            return rc;
+        c->img[c->depth].readonly = true;
+        c->depth++;
+        return vd_chain_check_parent(c); /* 4. */
     }
     /* 1. */
     rc = vd_chain_open_parent_file(child, true, &f);
@@ -228,11 +373,23 @@ static int vd_chain_add_parent(struct vd_chain *c, unsigned flags)
 int vd_chain_open(struct vd_file *f, const char *format, unsigned flags, uint64_t raw_offset,
                   struct vd_chain **out)
 {
+    return vd_chain_open_bases(f, format, flags, raw_offset, NULL, 0, out);
+}
+
+int vd_chain_open_bases(struct vd_file *f, const char *format, unsigned flags,
+                        uint64_t raw_offset, const char *const *bases, unsigned nbases,
+                        struct vd_chain **out)
+{
+    const struct vd_chain_bases cands = {bases, nbases};
     const struct vd_backend *b = NULL;
     struct vd_chain *c;
     int rc;
 
     /* 1. Pick the top image's backend. */
+    if (nbases > VD_CHAIN_BASES_MAX || (nbases && !bases)) {
+        rc = ERR_INVAL;
+        goto err_close_file;
+    }
     if (!format || kstrcasecmp(format, "auto") == 0) {
         rc = raw_offset ? 0 : vd_probe(f, &b);
         if (raw_offset)
@@ -258,8 +415,8 @@ int vd_chain_open(struct vd_file *f, const char *format, unsigned flags, uint64_
     }
     c->depth = 1;
     /* 3. Follow the parents; with VD_OPEN_INFO a missing parent only ends the walk. */
-    while (c->img[c->depth - 1].info.parent[0]) {
-        rc = vd_chain_add_parent(c, flags);
+    while (vd_chain_has_parent(&c->img[c->depth - 1])) {
+        rc = vd_chain_add_parent(c, flags, &cands);
         if (rc < 0 && (flags & VD_OPEN_INFO) && rc != ERR_CORRUPT) {
             pr_warn("vdisk: %s: chain incomplete, opened for information only\n",
                     c->img[0].file->name);

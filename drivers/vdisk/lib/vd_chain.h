@@ -54,6 +54,24 @@ int vd_probe(struct vd_file *f, const struct vd_backend **out);
  * file's (ERR_NOENT for a missing parent, ERR_NOMEM). */
 int vd_chain_open(struct vd_file *f, const char *format, unsigned flags, uint64_t raw_offset,
                   struct vd_chain **out);
+
+#define VD_CHAIN_BASES_MAX 16 /* candidate parents: one per image of the longest chain */
+
+/* vd_chain_open with candidate parents for differencing images whose format
+ * names no parent file (info.parent_by_uuid: VDI diffs). Rule, per such
+ * image: the candidates are its stored name hint (info.parent, if any)
+ * followed by bases[0..nbases) in order (paths resolved like a backing
+ * name: relative to the child's folder, an absolute one as is; a base that
+ * is already in the chain is skipped). The first candidate whose uuid equals
+ * the child's parent_uuid becomes the parent and its name is written into
+ * the child's info.parent. Candidates whose uuid differs are logged and
+ * skipped. No candidate at all: ERR_NOENT ("names no parent file").
+ * Candidates, none matching: ERR_CORRUPT. Images with a stored parent name
+ * (qcow2, vmdk, vhd) ignore bases. nbases <= VD_CHAIN_BASES_MAX (else
+ * ERR_INVAL, `f` closed). Other results as vd_chain_open. */
+int vd_chain_open_bases(struct vd_file *f, const char *format, unsigned flags,
+                        uint64_t raw_offset, const char *const *bases, unsigned nbases,
+                        struct vd_chain **out);
 void vd_chain_close(struct vd_chain *c);
 
 uint64_t vd_chain_size(const struct vd_chain *c);        /* bytes */

@@ -5,7 +5,7 @@
  * naming these directly; tests may name them.
  *   raw, iso  raw.c   plain sector images (raw with a byte offset; iso read-only,
  *                     2048-byte sectors)
- *   vdi       vdi.c   VirtualBox VDI 1.1, fixed and dynamic
+ *   vdi       vdi.c   VirtualBox VDI 1.1, fixed, dynamic, differencing
  *   vhd       vhd.c   Virtual PC / Hyper-V VHD, fixed, dynamic, differencing
  *   vmdk      vmdk.c  VMware VMDK (sparse, flat, streamOptimized)
  *   qcow2     qcow2.c QEMU QCOW2 v2/v3 */

@@ -16,6 +16,7 @@ enum {
     VDI_OFF_HEADER_SIZE = 0x48, /* bytes from here to the end of the header */
     VDI_OFF_TYPE = 0x4c,
     VDI_OFF_FLAGS = 0x50,
+    VDI_OFF_COMMENT = 0x54, /* 256 bytes of free text; holds our parent hint */
     VDI_OFF_OFFSET_BMAP = 0x154,
     VDI_OFF_OFFSET_DATA = 0x158,
     VDI_OFF_SECTOR_SIZE = 0x168, /* legacy geometry: cyl, heads, sectors, sector size */
@@ -24,11 +25,16 @@ enum {
     VDI_OFF_BLOCK_EXTRA = 0x17c,
     VDI_OFF_BLOCKS = 0x180,
     VDI_OFF_ALLOCATED = 0x184,
-    VDI_OFF_UUID_IMAGE = 0x188,
-    VDI_OFF_UUID_LAST_SNAP = 0x198,
-    VDI_OFF_UUID_LINK = 0x1a8,
-    VDI_OFF_UUID_PARENT = 0x1b8,
+    VDI_OFF_UUID_IMAGE = 0x188,         /* uuidCreate */
+    VDI_OFF_UUID_MODIFY = 0x198,        /* uuidModify */
+    VDI_OFF_UUID_LINK = 0x1a8,          /* uuidLinkage: the parent's uuidCreate */
+    VDI_OFF_UUID_PARENT_MODIFY = 0x1b8, /* uuidParentModify: the parent's uuidModify */
 };
+
+#define VDI_COMMENT_BYTES 256u
+/* Our parent hint in the comment of the differencing images we create:
+ * this prefix, then the parent's name relative to the diff, NUL-ended. */
+static const char vdi_hint_prefix[] = "spindle-parent:";
 
 #define VDI_HEADER_SIZE_MIN 0x180u /* QEMU's (no LCHS geometry) */
 #define VDI_HEADER_SIZE_STD 0x190u /* VirtualBox 1.1 */
@@ -50,6 +56,8 @@ struct vdi_header {
     uint32_t blocks;
     uint32_t allocated;
     uint8_t uuid[16];
+    uint8_t modify_uuid[16];
+    uint8_t link_uuid[16];     /* differencing images only (else ignored) */
 };
 
 struct vdi_state {
@@ -112,9 +120,15 @@ static int vdi_parse_header(const char *name, const uint8_t *raw, uint64_t file_
         return ERR_CORRUPT;
     }
     h->type = le32_at(raw, VDI_OFF_TYPE);
-    if (h->type != VDI_TYPE_NORMAL && h->type != VDI_TYPE_FIXED) {
-        pr_err("vdi: %s: unsupported image type %u (undo/differencing)\n", name, h->type);
+    if (h->type != VDI_TYPE_NORMAL && h->type != VDI_TYPE_FIXED && h->type != VDI_TYPE_DIFF) {
+        pr_err("vdi: %s: unsupported image type %u (undo or unknown)\n", name, h->type);
         return ERR_NOTSUP;
+    }
+    memcpy(h->link_uuid, raw + VDI_OFF_UUID_LINK, 16);
+    if (h->type == VDI_TYPE_DIFF && vd_uuid_is_zero(h->link_uuid)) {
+        pr_err("vdi: %s: differencing image without a parent uuid (uuidLinkage is zero)\n",
+               name);
+        return ERR_CORRUPT;
     }
     /* 2. Sizes: sector, block, disk, block counts. */
     h->block_bytes = le32_at(raw, VDI_OFF_BLOCK_SIZE);
@@ -162,7 +176,27 @@ static int vdi_parse_header(const char *name, const uint8_t *raw, uint64_t file_
         return ERR_CORRUPT;
     }
     memcpy(h->uuid, raw + VDI_OFF_UUID_IMAGE, 16);
+    memcpy(h->modify_uuid, raw + VDI_OFF_UUID_MODIFY, 16);
+    if (h->type == VDI_TYPE_DIFF && memcmp(h->uuid, h->link_uuid, 16) == 0) {
+        pr_err("vdi: %s: differencing image links to itself (uuidLinkage == uuidCreate)\n",
+               name);
+        return ERR_CORRUPT;
+    }
     return 0;
+}
+
+/* The parent name we stored in the comment of a diff we created, into
+ * dst[size] ("" when the comment is anything else: it is free text). */
+static void vdi_parse_hint(const uint8_t *raw, char *dst, size_t size)
+{
+    const char *c = (const char *)raw + VDI_OFF_COMMENT;
+    size_t plen = sizeof(vdi_hint_prefix) - 1;
+    size_t len = strnlen(c, VDI_COMMENT_BYTES);
+
+    dst[0] = '\0';
+    if (len == VDI_COMMENT_BYTES || len <= plen || memcmp(c, vdi_hint_prefix, plen) != 0)
+        return;
+    kstrlcpy(dst, c + plen, size);
 }
 
 /* Load the block map and check every entry (range, duplicates). */
@@ -248,12 +282,22 @@ static int vdi_open(struct vd_image *img, unsigned flags)
     /* 3. */
     memset(&img->info, 0, sizeof(img->info));
     kstrlcpy(img->info.format, "vdi", sizeof(img->info.format));
-    kstrlcpy(img->info.variant, s->h.type == VDI_TYPE_FIXED ? "fixed" : "dynamic",
+    kstrlcpy(img->info.variant,
+             s->h.type == VDI_TYPE_FIXED  ? "fixed"
+             : s->h.type == VDI_TYPE_DIFF ? "diff"
+                                          : "dynamic",
              sizeof(img->info.variant));
     img->info.disk_bytes = s->h.disk_bytes;
     img->info.sector_size = 512;
     img->info.block_bytes = s->h.block_bytes;
     memcpy(img->info.uuid, s->h.uuid, 16);
+    memcpy(img->info.modify_uuid, s->h.modify_uuid, 16);
+    if (s->h.type == VDI_TYPE_DIFF) {
+        /* The parent is found by uuid (vd_chain_open_bases); our hint first. */
+        memcpy(img->info.parent_uuid, s->h.link_uuid, 16);
+        img->info.parent_by_uuid = true;
+        vdi_parse_hint(raw, img->info.parent, sizeof(img->info.parent));
+    }
     img->priv = s;
     return 0;
 
@@ -372,13 +416,16 @@ static int vdi_write(struct vd_image *img, uint64_t off, const void *buf, size_t
     uint32_t e;
     int rc;
 
-    (void)flags;
     *done = 0;
     if (img->readonly)
         return ERR_ROFS;
     e = s->map[block];
+    if (e == VDI_MAP_FREE && s->h.type == VDI_TYPE_DIFF && !(flags & VD_WRITE_FULL_BLOCK)) {
+        *done = n; /* the parent's block comes first: the chain copies it (COW) */
+        return VD_BLOCK_FREE;
+    }
     if (e == VDI_MAP_FREE || e == VDI_MAP_ZERO)
-        rc = vdi_allocate(img, s, block, in, buf, n); /* no parent: old content is zero */
+        rc = vdi_allocate(img, s, block, in, buf, n); /* old content: zeroes or the chain's */
     else
         rc = img->file->ops->write(img->file,
                                    s->h.offset_data + (uint64_t)e * s->h.block_bytes + in, buf,
@@ -393,20 +440,46 @@ static int vdi_flush(struct vd_image *img)
     return img->file->ops->flush ? img->file->ops->flush(img->file) : 0;
 }
 
-/* 1. Check the options; 2. write header and map; 3. fixed: size the data area. */
+/* Check a differencing image's options against its parent (VDCreateDiff:
+ * same size; the parent's block size when it is a valid VDI one); 0,
+ * ERR_NOTSUP (parent not a VDI with a uuid), ERR_INVAL, ERR_NAMETOOLONG. */
+static int vdi_check_diff_opts(const struct vd_create_opts *opts, uint32_t *bs)
+{
+    const struct vd_info *p = opts->parent_info;
+
+    if (!p || kstrcasecmp(p->format, "vdi") != 0 || vd_uuid_is_zero(p->uuid))
+        return ERR_NOTSUP;
+    if (opts->variant && kstrcasecmp(opts->variant, "diff") != 0 &&
+        kstrcasecmp(opts->variant, "dynamic") != 0)
+        return ERR_INVAL;
+    if (opts->disk_bytes != p->disk_bytes)
+        return ERR_INVAL;
+    if (strlen(opts->parent) >= VDI_COMMENT_BYTES - (sizeof(vdi_hint_prefix) - 1))
+        return ERR_NAMETOOLONG;
+    if (vd_is_pow2(p->block_bytes) && p->block_bytes >= VDI_BLOCK_MIN_BYTES &&
+        p->block_bytes <= VDI_BLOCK_MAX_BYTES &&
+        opts->disk_bytes <= (uint64_t)VDI_MAX_BLOCKS * p->block_bytes)
+        *bs = p->block_bytes;
+    return 0;
+}
+
+/* 1. Check the options (a parent makes a differencing image);
+ * 2. write header and map; 3. fixed: size the data area. */
 static int vdi_create(struct vd_file *f, const struct vd_create_opts *opts)
 {
     uint32_t bs = VDI_DEFAULT_BLOCK_BYTES;
     uint8_t hdr[512];
     uint32_t blocks, map_bytes, offset_data;
     uint8_t *map;
-    bool fixed = false;
+    bool fixed = false, diff = opts->parent && opts->parent[0];
     int rc;
 
     /* 1. */
-    if (opts->parent && opts->parent[0])
-        return ERR_NOTSUP;
-    if (opts->variant) {
+    if (diff) {
+        rc = vdi_check_diff_opts(opts, &bs);
+        if (rc < 0)
+            return rc;
+    } else if (opts->variant) {
         if (kstrcasecmp(opts->variant, "fixed") == 0 || kstrcasecmp(opts->variant, "static") == 0)
             fixed = true;
         else if (kstrcasecmp(opts->variant, "dynamic") != 0)
@@ -424,7 +497,7 @@ static int vdi_create(struct vd_file *f, const struct vd_create_opts *opts)
     put_le32(hdr, VDI_OFF_SIGNATURE, VDI_SIGNATURE);
     put_le32(hdr, VDI_OFF_VERSION, VDI_VERSION_1_1);
     put_le32(hdr, VDI_OFF_HEADER_SIZE, VDI_HEADER_SIZE_STD);
-    put_le32(hdr, VDI_OFF_TYPE, fixed ? VDI_TYPE_FIXED : VDI_TYPE_NORMAL);
+    put_le32(hdr, VDI_OFF_TYPE, diff ? VDI_TYPE_DIFF : fixed ? VDI_TYPE_FIXED : VDI_TYPE_NORMAL);
     put_le32(hdr, VDI_OFF_OFFSET_BMAP, 512);
     put_le32(hdr, VDI_OFF_OFFSET_DATA, offset_data);
     put_le32(hdr, VDI_OFF_SECTOR_SIZE, 512);
@@ -433,7 +506,14 @@ static int vdi_create(struct vd_file *f, const struct vd_create_opts *opts)
     put_le32(hdr, VDI_OFF_BLOCKS, blocks);
     put_le32(hdr, VDI_OFF_ALLOCATED, fixed ? blocks : 0);
     vd_uuid_generate(hdr + VDI_OFF_UUID_IMAGE);
-    vd_uuid_generate(hdr + VDI_OFF_UUID_LAST_SNAP);
+    vd_uuid_generate(hdr + VDI_OFF_UUID_MODIFY);
+    if (diff) {
+        memcpy(hdr + VDI_OFF_UUID_LINK, opts->parent_info->uuid, 16);
+        memcpy(hdr + VDI_OFF_UUID_PARENT_MODIFY, opts->parent_info->modify_uuid, 16);
+        memcpy(hdr + VDI_OFF_COMMENT, vdi_hint_prefix, sizeof(vdi_hint_prefix) - 1);
+        memcpy(hdr + VDI_OFF_COMMENT + sizeof(vdi_hint_prefix) - 1, opts->parent,
+               strlen(opts->parent)); /* length checked in step 1; the rest stays zero */
+    }
     map = kmalloc(map_bytes);
     if (!map)
         return ERR_NOMEM;
