@@ -28,6 +28,7 @@
 #include "kernel/module.h"
 #include "kernel/pci.h"
 #include "kernel/power.h"
+#include "kernel/rtc.h"
 #include "kernel/sched.h"
 #include "kernel/shell/shell.h"
 #include "kernel/timer.h"
@@ -76,6 +77,7 @@ void kernel_main(uint32_t magic, const struct multiboot_info *mbi)
     console_init();
     /* 6. Firmware tables (power off) and the PCI bus with its drivers. */
     power_init();
+    rtc_init(); /* after power_init: the FADT names the RTC century register */
     vm_guard_null_page(); /* after ACPI discovery, which reads the BIOS data area */
     pci_init();
 

@@ -4,7 +4,8 @@
 # this terminal. The serial console is on stdio, multiplexed with the QEMU
 # monitor (Ctrl-A X quits, Ctrl-A C toggles the monitor). Machine: -M pc,
 # 256 MiB, isa-debug-exit, no reboot, and the default disk set from
-# tools/mkdisks.sh (build/disks/hd0.img as IDE disk 0).
+# tools/mkdisks.sh (build/disks/hd0.img as IDE disk 0), attached with the
+# arguments listed in tools/default-disks.args.
 # Environment:
 #   GUI=1          open a window (VGA) as well; serial stays on stdio
 #   SPINDLE_KVM=1  use KVM if /dev/kvm opens (default TCG: KVM here is slow)
@@ -18,14 +19,19 @@ shift || true
 build=$(dirname "$iso")
 [[ -f $iso ]] || { echo "run-qemu: $iso not found (run make iso)" >&2; exit 1; }
 
-tools/mkdisks.sh build/disks
+disks=build/disks
+tools/mkdisks.sh "$disks"
 
 # shellcheck disable=SC2054  # the commas are QEMU option syntax
 args=(-M pc -m 256 -no-reboot
       -device isa-debug-exit,iobase=0xf4,iosize=4
       -cdrom "$iso" -boot d
-      -drive file=build/disks/hd0.img,format=raw,if=ide,index=0
       -serial mon:stdio)
+# The disk devices: one argument per line, @DISKS@ -> the image folder.
+while IFS= read -r line; do
+    [[ -z $line || $line == \#* ]] && continue
+    args+=("${line//@DISKS@/$disks}")
+done < tools/default-disks.args
 
 if [[ ${GUI:-0} == 1 ]]; then
     args+=(-vga std)

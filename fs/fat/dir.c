@@ -18,19 +18,28 @@
 #include "kernel/kmem.h"
 #include "kernel/lib/endian.h"
 #include "kernel/lib/kstring.h"
+#include "kernel/lib/wallclock.h"
 
 #define FAT_ALIAS_MAX 65536u /* ~N tails tried; a directory has at most 65536 entries */
 #define FAT_DIR_DEPTH_MAX 4096u /* ".." links followed when checking ancestry */
 
-/* No wall clock in the portable kernel API yet: new entries get this fixed
- * instant (2024-01-01 00:00:00). */
-#define FAT_NOW_DATE ((uint16_t)(((2024 - 1980) << 9) | (1 << 5) | 1))
-#define FAT_NOW_TIME ((uint16_t)0)
+/* DOS dates cover 1980-01-01 .. 2107-12-31 (FAT spec §6.1). A wall clock
+ * outside that range is clamped to its nearest end rather than wrapped, so a
+ * stamp is never younger than it should be by 128 years. */
+#define FAT_YEAR_MIN 1980u
+#define FAT_YEAR_MAX 2107u
 
 void fat_now(uint16_t *date, uint16_t *time)
 {
-    *date = FAT_NOW_DATE;
-    *time = FAT_NOW_TIME;
+    struct wall_time w;
+    wallclock_now(&w); /* always filled: a fallback instant if the clock is unknown */
+    struct vfs_time t = { w.year, w.month, w.day, w.hour, w.minute, w.second };
+    if (w.year < FAT_YEAR_MIN) {
+        t = (struct vfs_time){ FAT_YEAR_MIN, 1, 1, 0, 0, 0 };
+    } else if (w.year > FAT_YEAR_MAX) {
+        t = (struct vfs_time){ FAT_YEAR_MAX, 12, 31, 23, 59, 58 };
+    }
+    fat_time_encode(&t, date, time);
 }
 
 void fat_time_decode(uint16_t date, uint16_t time, struct vfs_time *out)

@@ -328,7 +328,8 @@ int fat_dir_label(struct fat_vol *v, char *out, size_t cap);
  * validated); eleven blanks delete it. Caller holds v->lock in a change. */
 int fat_dir_set_label(struct fat_vol *v, const uint8_t name11[11]);
 
-/* DOS date/time of "now" (no wall clock yet: a fixed instant). */
+/* DOS date/time of "now" from the wall clock (kernel/lib/wallclock.h), in
+ * 2-second steps; outside 1980..2107 clamped to the nearest end of the range. */
 void fat_now(uint16_t *date, uint16_t *time);
 void fat_time_decode(uint16_t date, uint16_t time, struct vfs_time *out);
 void fat_time_encode(const struct vfs_time *t, uint16_t *date, uint16_t *time);

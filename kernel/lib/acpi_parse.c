@@ -27,6 +27,7 @@
 #define FADT_OFF_PM1A_EVT_BLK 56
 #define FADT_OFF_PM1A_CNT_BLK 64
 #define FADT_OFF_PM1B_CNT_BLK 68
+#define FADT_OFF_CENTURY 108
 #define FADT_OFF_FLAGS 112
 #define FADT_OFF_RESET_REG 116
 #define FADT_OFF_RESET_VALUE 128
@@ -209,6 +210,7 @@ int acpi_fadt_parse(const uint8_t *table, uint32_t length_bytes, struct acpi_fad
     }
     out->smi_cmd_port = smi_cmd;
     out->acpi_enable = table[FADT_OFF_ACPI_ENABLE];
+    out->century_index = table[FADT_OFF_CENTURY]; /* range-checked by its user */
     out->pm1a_evt_port = pm1a_evt;
     if (fadt_pm1_cnt_port(table, length_bytes, FADT_OFF_PM1A_CNT_BLK,
                           FADT_OFF_X_PM1A_CNT_BLK, "PM1a_CNT", &out->pm1a_cnt_port) != 0 ||

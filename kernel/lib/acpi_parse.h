@@ -66,6 +66,7 @@ struct acpi_fadt {
     bool has_reset_reg;        /* FADT flag RESET_REG_SUP and a usable register */
     struct acpi_gas reset_reg; /* valid when has_reset_reg */
     uint8_t reset_value;
+    uint8_t century_index;     /* CMOS RAM index of the RTC century, 0 if none */
 };
 
 /* Sleep type values of \_S5_ for PM1a_CNT.SLP_TYP and PM1b_CNT.SLP_TYP. */

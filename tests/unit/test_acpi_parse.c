@@ -244,6 +244,7 @@ static uint32_t build_fadt(uint8_t *buf, size_t table_len, bool reset_reg)
     body[52 - h] = 0xf1;                /* ACPI_ENABLE */
     put_le32(body, 56 - h, 0x600);      /* PM1a_EVT_BLK */
     put_le32(body, 64 - h, 0x604);      /* PM1a_CNT_BLK */
+    body[108 - h] = 0x32;               /* CENTURY (QEMU's CMOS index) */
     if (reset_reg) {
         put_le32(body, 112 - h, 1u << 10); /* RESET_REG_SUP */
         body[116 - h] = 1;                 /* system I/O */
@@ -267,6 +268,7 @@ static void test_acpi_fadt_v1_decodes_pm_ports(void **state)
     assert_int_equal(f.pm1a_cnt_port, 0x604);
     assert_int_equal(f.pm1b_cnt_port, 0);
     assert_false(f.has_reset_reg);
+    assert_int_equal(f.century_index, 0x32);
 }
 
 static void test_acpi_fadt_v3_decodes_reset_register(void **state)

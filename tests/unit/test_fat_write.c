@@ -4,9 +4,13 @@
  * what we wrote: new files with long names, writes at an offset with a
  * zero-filled gap, a full volume (code 8, still consistent), rename/move of
  * files and folders, truncate both ways, delete, many long names sharing an
- * 8.3 basis, and the dirty bit. */
+ * 8.3 basis, the dirty bit, and file times from the (fake) wall clock,
+ * clamped to the DOS date range. */
 #include "blkdev/cache.h"
+#include "kernel/lib/wallclock.h"
 #include "kernel/lib/xorshift.h"
+#include "tests/host/time_host.h"
+#include "tests/host/wallclock_host.h"
 #include "tests/unit/fat_check.h"
 
 /* Run a shell line that must succeed. */
@@ -337,6 +341,65 @@ static void test_fat_dirty_bit_set_by_write_cleared_by_sync(void **state)
     fc_close(&t);
 }
 
+/* Write a file with the wall clock at unix_s (frozen), return its times. */
+static void write_at(const char *path, int64_t unix_s, struct vfs_info *info)
+{
+    char line[256];
+    time_host_use_fake(true);
+    wallclock_set_unix(unix_s);
+    snprintf(line, sizeof(line), "write %s 10 1", path);
+    run_ok(line);
+    assert_int_equal(vfs_get_info(path, info), 0);
+    wallclock_host_use_real();
+    time_host_use_fake(false);
+}
+
+static void assert_vfs_time(const struct vfs_time *t, unsigned y, unsigned mo, unsigned d,
+                            unsigned h, unsigned mi, unsigned s)
+{
+    assert_int_equal(t->year, y);
+    assert_int_equal(t->month, mo);
+    assert_int_equal(t->day, d);
+    assert_int_equal(t->hour, h);
+    assert_int_equal(t->minute, mi);
+    assert_int_equal(t->second, s);
+}
+
+static void test_fat_new_file_stamped_with_wall_clock_mtools_agrees(void **state)
+{
+    struct fc_img t;
+    struct vfs_info *info = malloc(sizeof(*info));
+    (void)state;
+    fc_open(&t, "fat16", "times");
+    write_at("/times/1/NOW.BIN", 1936779630, info); /* 2031-05-17 10:20:30 */
+    assert_vfs_time(&info->mtime, 2031, 5, 17, 10, 20, 30);
+    assert_vfs_time(&info->ctime, 2031, 5, 17, 10, 20, 30);
+    assert_vfs_time(&info->atime, 2031, 5, 17, 0, 0, 0);
+    const char *img = sync_and_fsck(&t, "times-written.img");
+    assert_int_equal(fc_system("MTOOLS_SKIP_CHECK=1 mdir -i '%s' ::/NOW.BIN | "
+                               "grep -q '2031-05-17 *10:20'", img),
+                     0);
+    fc_close(&t);
+    free(info);
+}
+
+static void test_fat_wall_clock_outside_dos_range_clamped(void **state)
+{
+    struct fc_img t;
+    struct vfs_info *info = malloc(sizeof(*info));
+    (void)state;
+    fc_open(&t, "fat16", "clamp");
+    write_at("/clamp/1/OLD.BIN", 171162123, info); /* 1975-06-05 01:02:03 */
+    assert_vfs_time(&info->mtime, 1980, 1, 1, 0, 0, 0);
+    write_at("/clamp/1/FUTURE.BIN", 5693328000, info); /* 2150-06-01 00:00:00 */
+    assert_vfs_time(&info->mtime, 2107, 12, 31, 23, 59, 58);
+    write_at("/clamp/1/ODD.BIN", 1936779631, info); /* odd second: 2-second steps */
+    assert_vfs_time(&info->mtime, 2031, 5, 17, 10, 20, 30);
+    sync_and_fsck(&t, "clamp-written.img");
+    fc_close(&t);
+    free(info);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +416,8 @@ int main(void)
         cmocka_unit_test(test_fat_label_set_replace_remove_fat16_mtools_agrees),
         cmocka_unit_test(test_fat_label_set_replace_remove_fat32_mtools_agrees),
         cmocka_unit_test(test_fat_nocache_io_leaves_no_file_data_cached),
+        cmocka_unit_test(test_fat_new_file_stamped_with_wall_clock_mtools_agrees),
+        cmocka_unit_test(test_fat_wall_clock_outside_dos_range_clamped),
     };
     return cmocka_run_group_tests_name("fat_write", tests, fc_setup, NULL);
 }

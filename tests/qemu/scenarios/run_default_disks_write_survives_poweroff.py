@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: MIT
+"""The write path on the disk set `make run` boots with: a fresh copy of it is
+built here by tools/mkdisks.sh (never build/disks) and attached with the very
+arguments `make run` uses (tools/default-disks.args). Then
+`write /hd0/1/BIG.BIN 8388608 SEED`, `sync`, `poweroff`; on the host fsck.fat -n
+finds the FAT32 volume clean, mcopy gives back exactly the xorshift32 stream of
+SEED, and the files mkdisks.sh put there read back unchanged (mtype against a
+copy of the image taken before the boot)."""
+
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from images import DiskImage, partition_save, xorshift32_stream  # noqa: E402
+
+SIZE = 8388608
+SEED = 12345
+# tools/mkdisks.sh: 64 MiB, one FAT32 partition from LBA 2048 to the end.
+DISK_MIB = 64
+PART_START_LBA = 2048
+OLD_FILES = ["README.TXT", "HELLO.TXT", "DOCS/NOTES.TXT"]
+TIMEOUT = 300
+IMGS = {}
+
+
+def default_disk_args(repo, disks):
+    """tools/default-disks.args with @DISKS@ replaced, as tools/run-qemu.sh does."""
+    args = []
+    with open(os.path.join(repo, "tools", "default-disks.args")) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line and not line.startswith("#"):
+                args.append(line.replace("@DISKS@", disks))
+    return args
+
+
+def machine_args(ctx):
+    disks = ctx.path("disks")
+    shutil.rmtree(disks, ignore_errors=True)   # mkdisks.sh keeps an existing image
+    ctx.run_tool([os.path.join(ctx.repo, "tools", "mkdisks.sh"), disks])
+    hd0 = os.path.join(disks, "hd0.img")
+    shutil.copyfile(hd0, ctx.path("hd0.orig.img"))
+    total = DISK_MIB * 2048
+    IMGS["hd0"] = DiskImage(hd0, DISK_MIB << 20, PART_START_LBA, total - PART_START_LBA)
+    IMGS["orig"] = DiskImage(ctx.path("hd0.orig.img"), DISK_MIB << 20, PART_START_LBA,
+                             total - PART_START_LBA)
+    # The same machine and devices as tools/run-qemu.sh; the runner adds the test CD-ROM.
+    return ["-M", "pc", "-m", "256"] + default_disk_args(ctx.repo, disks)
+
+
+def run(vm, ctx):
+    out = vm.cmd("write /hd0/1/BIG.BIN %d %d" % (SIZE, SEED), timeout=180)
+    assert not any(l.startswith("error") for l in out), out
+    out = vm.cmd("sync", timeout=60)
+    assert not any(l.startswith("error") for l in out), out
+    vm.send(b"poweroff\r")
+    assert vm.wait_exit(60) == 0
+
+    img, orig = IMGS["hd0"], IMGS["orig"]
+    part = ctx.path("hd0.part")
+    partition_save(img, part)
+    ctx.run_tool(["fsck.fat", "-n", part])
+    big = ctx.path("BIG.BIN")
+    ctx.run_tool(["mcopy", "-n", "-o", "-i", img.mtools_target, "::/BIG.BIN", big])
+    with open(big, "rb") as f:
+        data = f.read()
+    assert len(data) == SIZE, "BIG.BIN is %d bytes" % len(data)
+    assert data == xorshift32_stream(SEED, SIZE), "BIG.BIN differs from the xorshift stream"
+    for name in OLD_FILES:
+        after = ctx.run_tool(["mtype", "-i", img.mtools_target, "::/" + name])
+        before = ctx.run_tool(["mtype", "-i", orig.mtools_target, "::/" + name])
+        assert after and after == before, "%s changed: %r vs %r" % (name, after, before)
