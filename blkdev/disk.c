@@ -645,6 +645,11 @@ int disk_load_tray(struct disk *d, int flags)
     return disk_status_to_err(d->ops.LoadTray(d->userdata, flags));
 }
 
+bool disk_has_tray(const struct disk *d)
+{
+    return d->ops.LoadTray != disk_default_tray;
+}
+
 unsigned disk_adjust_cache_size(struct disk *d, unsigned suggested_bytes)
 {
     return d->ops.adjust_cache_size(d->userdata, suggested_bytes);

@@ -74,6 +74,10 @@ int media_part_write(struct media *m, unsigned number, lba_t lba, uint32_t count
 /* Driver extensions: eject/load the tray (ERR_NOTSUP if the driver has none),
  * and the driver's cache size wish for a suggested size in bytes. */
 int disk_load_tray(struct disk *d, int flags);
+/* True if the driver offers LoadTray (inside its strucsize and set), so
+ * ERR_NOTSUP from disk_load_tray is the drive's answer, not a missing
+ * operation. */
+bool disk_has_tray(const struct disk *d);
 unsigned disk_adjust_cache_size(struct disk *d, unsigned suggested_bytes);
 
 /* Counters of contract violations noticed in driver behaviour (tests). */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* Shell commands of the block layer: disks, parts, media, dhash. Output
- * formats are part of the shell contract (issue #3) and are relied on by
- * tests on both the kernel and kdisk. */
+/* Shell commands of the block layer: disks, parts, media, dhash, and eject /
+ * load, which move the tray of any disk whose driver offers DISKFUNC
+ * LoadTray (ATAPI drives on IDE or AHCI alike; the drive's poll reports the
+ * media change afterwards). Output formats are part of the shell contract
+ * (issue #3) and are relied on by tests on both the kernel and kdisk. */
 #include "blkdev/disk_cmds.h"
 #include "blkdev/disk.h"
 #include "kernel/err.h"
@@ -148,12 +150,46 @@ out_put:
     return failed;
 }
 
+/* `eject NAME` / `load NAME`: no output on success. The tray moves at once;
+ * cached data is not written first (`remove NAME` does that). */
+static int cmd_tray(int argc, char **argv, int flags)
+{
+    struct disk *d;
+
+    if (argc != 2)
+        return shell_error("usage: %s NAME", argv[0]);
+    if (disk_find(argv[1], &d))
+        return shell_error("no such disk '%s'", argv[1]);
+    int failed = 0;
+    if (!disk_has_tray(d)) {
+        failed = shell_error("%s has no tray (the driver offers no LoadTray)", disk_name(d));
+    } else {
+        int rc = disk_load_tray(d, flags);
+        if (rc)
+            failed = shell_error("%s %s failed (%s)", argv[0], disk_name(d), err_name(rc));
+    }
+    disk_put(d);
+    return failed;
+}
+
+static int cmd_eject(int argc, char **argv)
+{
+    return cmd_tray(argc, argv, DISK_TRAY_EJECT);
+}
+
+static int cmd_load(int argc, char **argv)
+{
+    return cmd_tray(argc, argv, DISK_TRAY_LOAD);
+}
+
 static const struct shell_cmd disk_cmds[] = {
     { "disks", "", "list disks: sectors, sector size, media, partitions", cmd_disks },
     { "parts", "NAME", "list the partitions of a disk", cmd_parts },
     { "media", "NAME", "show the DISKMEDIAINFO of a disk's media", cmd_media },
     { "dhash", "NAME LBA COUNT", "sha256 of COUNT raw sectors from LBA", cmd_dhash },
     { "diskcheck", "NAME [rw]", "DISKFUNC conformance checks of a driver", diskcheck_cmd },
+    { "eject", "NAME", "open the tray of a disk that has one (ATAPI drives)", cmd_eject },
+    { "load", "NAME", "close the tray of a disk that has one (ATAPI drives)", cmd_load },
 };
 
 void disk_register_commands(void)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Shell commands of the block layer (disks, parts, media, dhash, diskcheck),
- * shared by the kernel and kdisk. Register after shell_init(). */
+/* Shell commands of the block layer (disks, parts, media, dhash, diskcheck,
+ * eject, load), shared by the kernel and kdisk. Register after shell_init(). */
 #ifndef BLKDEV_DISK_CMDS_H
 #define BLKDEV_DISK_CMDS_H
 

@@ -2,20 +2,19 @@
 /* ATAPI CD/DVD drives on AHCI ports: PACKET commands by DMA on slot 0 (the
  * command bytes go in the command table's ATAPI area, AHCI 1.3.1 §4.2.3),
  * the DISKFUNC callbacks and a poll thread that turns TEST UNIT READY /
- * READ CAPACITY answers into DiskMediaChanged(0/1). Command bytes, sense
- * and capacity parsing and the media state machine come from
- * drivers/ata/lib (atapi_cdb.h, atapi_sense.h, atapi_media.h), shared with
- * the IDE driver. The poll thread is the only caller of DiskMediaChanged: a
- * change seen by a read (UNIT ATTENTION) is only flagged and announced on
- * the next poll. Data: READ (10) of 2048-byte sectors, read only. The
- * tray moves through DISKFUNC LoadTray (shell: `remove NAME`); `eject` and
- * `load` of drivers/ata only know IDE drives.
+ * READ CAPACITY answers into DiskMediaChanged(0/1). Everything above the
+ * PACKET command - REQUEST SENSE after a check condition, the tray, the
+ * media poll and its state machine - is drivers/ata/lib/atapi_drive.h,
+ * shared with the IDE driver, with this file as its transport; media
+ * events are not used here, so every poll checks the drive. The poll thread
+ * is the only caller of DiskMediaChanged: a change seen by a read (UNIT
+ * ATTENTION) or an eject is only flagged and announced on the next poll.
+ * Data: READ (10) of 2048-byte sectors, read only. The tray moves through
+ * DISKFUNC LoadTray (shell: `eject`, `load`, `remove`).
  * Spec: SATA 3.0 §11.6 (PACKET DMA protocol); MMC-5, SPC-3 (see the lib). */
 #include "drivers/ahci/ahci_priv.h"
 #include "blkdev/diskfunc.h"
 #include "drivers/ata/defs.h"
-#include "drivers/ata/lib/atapi_cdb.h"
-#include "drivers/ata/lib/atapi_sense.h"
 #include "kernel/err.h"
 #include "kernel/klog.h"
 #include "kernel/lib/kstring.h"
@@ -24,118 +23,60 @@
 
 #define ATAPI_TIMEOUT_MS 10000u
 #define ATAPI_POLL_MS 1000u
-#define ATAPI_UA_TRIES 4     /* UNIT ATTENTIONs swallowed per check */
 #define PACKET_BYTE_LIMIT 0xFFFEu /* byte count limit for the PIO form; unused by DMA */
 
-/* One PACKET command; data (if any) lands in `phys`. Returns 0 with *got
- * bytes moved, ERR_IO with *check = true for a check condition (then the
- * error register is in *err_reg), ERR_TIMEOUT, other ERR_*. */
-static int packet_locked(struct ahci_port *p, const uint8_t *cdb, uint64_t phys, uint32_t bytes,
-                         uint32_t *got, bool *check, uint8_t *err_reg)
+/* The transport of drivers/ata/lib/atapi_drive.h: one PACKET command with
+ * its data by DMA, straight into `buf` when the caller allows it (`dma`,
+ * reads) and the HBA can reach it, else through the port's bounce buffer
+ * (small answers: sense, capacity). */
+static int packet_locked(void *ctx, const uint8_t *cdb, void *buf, uint32_t bytes, bool dma,
+                         uint32_t *got, uint8_t *err_reg)
 {
+    struct ahci_port *p = ctx;
+    bool direct = dma && ahci_can_dma_direct(p, buf, bytes);
     struct ahci_cmd cmd = {
         .fis = {
             .command = ATA_CMD_PACKET,
-            .features = bytes ? AHCI_PACKET_FEAT_DMA : 0,
-            .lba = (uint64_t)MIN(bytes ? bytes : ATAPI_SECTOR_BYTES_CD, PACKET_BYTE_LIMIT) << 8,
+            .features = bytes ? ATA_PACKET_FEAT_DMA : 0,
+            .lba = (uint64_t)MIN(bytes ? bytes : ATAPI_SECTOR_BYTES, PACKET_BYTE_LIMIT) << 8,
         },
         .cdb = cdb,
-        .phys = phys,
+        .phys = bytes ? (direct ? (uintptr_t)buf : p->bounce.phys) : 0,
         .bytes = bytes,
         .timeout_ms = ATAPI_TIMEOUT_MS,
     };
     struct ahci_fault fault;
 
+    lock_assert_held(&p->lock);
+    *got = 0;
+    *err_reg = 0;
+    if (!direct && bytes > p->bounce.bytes)
+        return ERR_INVAL; /* the caller sizes bounced chunks; our bug otherwise */
     int rc = ahci_exec_locked(p, &cmd, &fault, got);
-    *check = rc != 0 && fault.ata != ATA_FAULT_NONE;
-    *err_reg = fault.error;
-    return rc;
-}
-
-/* A command with REQUEST SENSE on a check condition. Returns 0,
- * ERR_NOMEDIA (no medium, becoming ready, or medium changed: then
- * media.changed is set), ERR_EOM, ERR_NOTSUP, ERR_IO, ERR_TIMEOUT.
- * *unit_attention (may be NULL) tells a unit attention of any kind. */
-static int command_locked(struct ahci_port *p, const uint8_t *cdb, uint64_t phys,
-                          uint32_t bytes, uint32_t *got, bool *unit_attention)
-{
-    uint8_t req[ATAPI_CDB_BYTES], err_reg, err_reg2;
-    struct atapi_sense sense;
-    uint32_t sgot = 0;
-    bool check, check2;
-
-    if (unit_attention)
-        *unit_attention = false;
-    int rc = packet_locked(p, cdb, phys, bytes, got, &check, &err_reg);
-    if (rc == 0 || !check)
-        return rc;
-    /* Check condition: the sense data says why; without it, the key in
-     * the error register. */
-    atapi_cdb_request_sense(req);
-    if (packet_locked(p, req, p->bounce.phys, ATAPI_SENSE_ALLOC, &sgot, &check2, &err_reg2) ||
-        atapi_sense_decode(p->bounce.virt, sgot, &sense))
-        atapi_sense_from_error_reg(err_reg, &sense);
-    enum atapi_sense_class cls = atapi_sense_classify(&sense);
-    bool ua = sense.key == ATAPI_KEY_UNIT_ATTENTION;
-    if (unit_attention)
-        *unit_attention = ua;
-    if (ua)
-        p->media.changed = true;
-    rc = atapi_sense_class_to_err(cls);
-    if (rc == 0)
-        rc = ERR_IO; /* the device failed the command yet reports no sense */
-    if (rc != ERR_NOMEDIA && !ua) {
-        p->errors++;
-        pr_err("ahci: %s: command 0x%02x failed (sense %x/%02x/%02x, %s)", p->name, cdb[0],
-               sense.key, sense.asc, sense.ascq, atapi_sense_key_name(sense.key));
+    if (rc) {
+        /* The device's own verdict (ERR in the task file) is a CHECK
+         * CONDITION; host, link and timeout errors are the port's. */
+        *err_reg = fault.error;
+        return fault.ata != ATA_FAULT_NONE ? ATAPI_CHECK_CONDITION : rc;
     }
-    return rc;
+    *got = MIN(*got, bytes);
+    if (!direct && *got)
+        memcpy(buf, p->bounce.virt, *got);
+    return 0;
 }
 
-/* TEST UNIT READY (a few UNIT ATTENTIONs swallowed), then READ CAPACITY.
- * Returns 0 with *sectors, ERR_NOMEDIA, ERR_IO/ERR_TIMEOUT/ERR_CORRUPT. */
-static int check_media_locked(struct ahci_port *p, uint64_t *sectors)
-{
-    uint8_t cdb[ATAPI_CDB_BYTES];
-    uint32_t got;
-    int rc = ERR_NOMEDIA;
+static const struct atapi_transport atapi_ahci_transport = { .packet = packet_locked };
 
-    atapi_cdb_test_unit_ready(cdb);
-    for (unsigned i = 0; i < ATAPI_UA_TRIES; i++) {
-        bool ua;
-        rc = command_locked(p, cdb, 0, 0, &got, &ua);
-        if (!ua)
-            break;
-    }
-    if (rc)
-        return rc;
-    atapi_cdb_read_capacity(cdb);
-    rc = command_locked(p, cdb, p->bounce.phys, ATAPI_RCAP_BYTES, &got, NULL);
-    if (rc)
-        return rc;
-    return atapi_read_capacity_parse(p->name, p->bounce.virt, got, sectors);
-}
-
+/* One poll (drivers/ata/lib/atapi_drive.h): ask under the port mutex,
+ * announce without it. Called only by the poll thread. */
 static void poll_once(struct ahci_port *p)
 {
-    uint64_t sectors = 0;
-    bool removed, inserted;
+    struct atapi_poll_news news;
 
-    /* 1. Ask the drive under the port lock; decide what changed. */
     mutex_lock(&p->lock);
-    int rc = check_media_locked(p, &sectors);
-    atapi_media_update(&p->media, rc, sectors, &removed, &inserted);
+    atapi_drive_poll_locked(&p->atapi, &news);
     mutex_unlock(&p->lock);
-    /* 2. Tell the block layer, removal first, with no lock held. */
-    if (removed) {
-        pr_info("ahci: %s: media removed or changed", p->name);
-        DiskMediaChanged(p->disk, 0);
-    }
-    if (inserted) {
-        pr_info("ahci: %s: media present (%llu sectors of 2048 bytes)", p->name,
-                (unsigned long long)sectors);
-        DiskMediaChanged(p->disk, 1);
-    }
+    atapi_drive_announce(&p->atapi, &news);
 }
 
 static int poll_thread(void *arg)
@@ -157,31 +98,29 @@ static int STDCALL ahci_atapi_querymedia(void *userdata, DISKMEDIAINFO *info)
     int status = DISK_STATUS_NO_MEDIA;
 
     mutex_lock(&p->lock);
-    if (p->media.present && !p->media.changed) {
+    if (atapi_media_is_usable(&p->atapi.media)) {
         info->flags = DISK_MEDIA_READONLY;
-        info->sectorsize = ATAPI_SECTOR_BYTES_CD;
-        info->capacity = p->media.sectors;
+        info->sectorsize = ATAPI_SECTOR_BYTES;
+        info->capacity = p->atapi.media.sectors;
         status = DISK_STATUS_OK;
     }
     mutex_unlock(&p->lock);
     return status;
 }
 
-/* READ (10) of n sectors at lba into buf, direct or bounced, one retry
- * after a timeout; a short answer is an error, never success. */
+/* READ (10) of n sectors at lba into buf, direct or bounced (the
+ * transport decides), one retry after a timeout; a short answer is an
+ * error, never success. */
 static int read_chunk_locked(struct ahci_port *p, uint32_t lba, uint32_t n, uint8_t *buf)
 {
-    uint32_t bytes = n * ATAPI_SECTOR_BYTES_CD, got = 0;
-    bool direct = ahci_can_dma_direct(p, buf, bytes);
-    uint8_t cdb[ATAPI_CDB_BYTES];
+    uint32_t bytes = n * ATAPI_SECTOR_BYTES, got = 0;
+    uint8_t cdb[ATAPI_PACKET_BYTES];
+    struct atapi_sense sense;
     int rc = ERR_IO;
 
-    if (!direct && bytes > p->bounce.bytes)
-        return ERR_INVAL; /* the caller sizes bounced chunks; our bug otherwise */
     (void)atapi_cdb_read(lba, n, false, cdb); /* n <= 65535: READ (10) */
     for (unsigned attempt = 1; attempt <= 2; attempt++) {
-        rc = command_locked(p, cdb, direct ? (uintptr_t)buf : p->bounce.phys, bytes, &got,
-                            NULL);
+        rc = atapi_drive_command(&p->atapi, cdb, buf, bytes, true, &got, &sense);
         if (rc != ERR_TIMEOUT)
             break;
         p->retries++;
@@ -193,8 +132,6 @@ static int read_chunk_locked(struct ahci_port *p, uint32_t lba, uint32_t n, uint
                (unsigned long)bytes);
         rc = ERR_IO;
     }
-    if (rc == 0 && !direct)
-        memcpy(buf, p->bounce.virt, bytes);
     return rc;
 }
 
@@ -203,33 +140,25 @@ static int STDCALL ahci_atapi_read(void *userdata, void *buffer, int64_t startse
 {
     struct ahci_port *p = userdata;
     uint32_t done = 0, want;
-    int rc = 0;
+    bool clipped;
+    int rc;
 
-    if (*numsectors < 0 || startsector < 0) {
-        *numsectors = 0;
-        return DISK_STATUS_INVALID_CALL;
-    }
-    want = (uint32_t)*numsectors;
     mutex_lock(&p->lock);
-    /* 1. Media gone or changed under us: nothing is read from the new disc. */
-    if (!p->media.present || p->media.changed) {
-        rc = ERR_NOMEDIA;
+    /* 1. Media gone or changed under us: nothing is read from the new disc.
+     *    Otherwise check and clip the request at the disc's end. */
+    rc = atapi_media_is_usable(&p->atapi.media)
+             ? ata_request_clip(startsector, *numsectors, p->atapi.media.sectors, &want,
+                                &clipped)
+             : ERR_NOMEDIA;
+    if (rc)
         goto out_unlock;
-    }
-    if ((uint64_t)startsector >= p->media.sectors) {
-        rc = want ? ERR_EOM : 0;
-        goto out_unlock;
-    }
-    bool clipped = want > p->media.sectors - (uint64_t)startsector;
-    if (clipped)
-        want = (uint32_t)(p->media.sectors - (uint64_t)startsector);
     /* 2. READ (10) in pieces within the PRD table or bounce buffer. */
     while (done < want && rc == 0) {
-        uint8_t *at = (uint8_t *)buffer + (size_t)done * ATAPI_SECTOR_BYTES_CD;
-        uint32_t n = ahci_chunk_sectors(want - done, ATAPI_SECTOR_BYTES_CD,
+        uint8_t *at = (uint8_t *)buffer + (size_t)done * ATAPI_SECTOR_BYTES;
+        uint32_t n = ahci_chunk_sectors(want - done, ATAPI_SECTOR_BYTES,
                                         ATAPI_READ10_MAX_COUNT, AHCI_CMD_MAX_BYTES);
-        if (!ahci_can_dma_direct(p, at, n * ATAPI_SECTOR_BYTES_CD))
-            n = ahci_chunk_sectors(n, ATAPI_SECTOR_BYTES_CD, ATAPI_READ10_MAX_COUNT,
+        if (!ahci_can_dma_direct(p, at, n * ATAPI_SECTOR_BYTES))
+            n = ahci_chunk_sectors(n, ATAPI_SECTOR_BYTES, ATAPI_READ10_MAX_COUNT,
                                    AHCI_BOUNCE_BYTES);
         rc = read_chunk_locked(p, (uint32_t)startsector + done, n, at);
         if (rc == 0)
@@ -240,26 +169,19 @@ static int STDCALL ahci_atapi_read(void *userdata, void *buffer, int64_t startse
 out_unlock:
     mutex_unlock(&p->lock);
     *numsectors = (int)done;
-    return ahci_err_to_status(rc);
+    return ata_err_to_status(rc);
 }
 
-int ahci_atapi_load_tray(struct ahci_port *p, bool eject)
-{
-    uint8_t cdb[ATAPI_CDB_BYTES];
-    uint32_t got;
-
-    atapi_cdb_start_stop(cdb, eject);
-    mutex_lock(&p->lock);
-    int rc = command_locked(p, cdb, 0, 0, &got, NULL);
-    if (eject && rc == 0)
-        p->media.changed = true; /* the poll thread announces the removal */
-    mutex_unlock(&p->lock);
-    return rc;
-}
-
+/* DISKFUNC LoadTray: START STOP UNIT (the shell's `eject`/`load` and
+ * `remove` reach it through the block layer). */
 static int STDCALL ahci_atapi_loadtray(void *userdata, int flags)
 {
-    return ahci_err_to_status(ahci_atapi_load_tray(userdata, flags == DISK_TRAY_EJECT));
+    struct ahci_port *p = userdata;
+
+    mutex_lock(&p->lock);
+    int rc = atapi_drive_load_tray(&p->atapi, flags == DISK_TRAY_EJECT);
+    mutex_unlock(&p->lock);
+    return ata_err_to_status(rc);
 }
 
 static void STDCALL ahci_atapi_closemedia(void *userdata)
@@ -280,9 +202,16 @@ int ahci_atapi_register(struct ahci_port *p)
 {
     pr_info("ahci: %s: port %u: ATAPI \"%s\" (type %u), DMA", p->name, p->num, p->id.model,
             p->id.packet_type);
+    /* Media events (GESN) are not used on AHCI yet: every poll checks the
+     * drive with TEST UNIT READY, as this driver always did. */
+    p->atapi = (struct atapi_drive){
+        .log_prefix = "ahci", .name = p->name, .tp = &atapi_ahci_transport, .ctx = p,
+        .errors = &p->errors, .no_events = true,
+    };
     p->disk = DiskAdd(&ahci_atapi_funcs, p->name, p, 0);
     if (!p->disk)
         return ERR_NOMEM;
+    p->atapi.disk = p->disk;
     int rc = thread_create(p->name, poll_thread, p, THREAD_PRIO_LOW, NULL);
     if (rc)
         pr_err("ahci: %s: no media poll thread (%s)", p->name, err_name(rc));

@@ -23,8 +23,8 @@ static void list_port(struct ahci_port *p)
     }
     mutex_lock(&p->lock);
     uint64_t commands = p->commands, retries = p->retries, errors = p->errors;
-    uint64_t resets = p->resets, media = p->media.sectors;
-    bool present = p->media.present;
+    uint64_t resets = p->resets, media = p->atapi.media.sectors;
+    bool present = p->atapi.media.present;
     mutex_unlock(&p->lock);
     kprintf("%s %s \"%s\" serial \"%s\" firmware \"%s\"\n", ahci_dev_kind_name(p->kind),
             p->name, p->id.model, p->id.serial, p->id.firmware);

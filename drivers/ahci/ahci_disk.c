@@ -6,35 +6,20 @@
  * LBA48) runs on slot 0 under the port mutex. The HBA reads or writes the
  * caller's buffer directly when it can reach it (identity-mapped RAM, even
  * address), otherwise the port's bounce buffer is used. A failed command is
- * retried up to AHCI_MAX_ATTEMPTS times when a retry can help (timeouts
- * after a COMRESET, CRC/media/device/interface faults); flush uses FLUSH
- * CACHE [EXT]. DISK_STATUS codes are made in one place, ahci_err_to_status().
+ * retried up to AHCI_MAX_ATTEMPTS times when the IDE driver's policy says a
+ * retry can help (drivers/ata/lib/ata_retry.h: timeouts after a COMRESET,
+ * host and interface errors, CRC/media/device faults; never an abort);
+ * flush uses FLUSH CACHE [EXT] under the same policy. Requests are clipped and DISK_STATUS codes made by
+ * drivers/ata/lib/ata_diskfunc.h, as in the IDE driver.
  * Spec: ATA8-ACS §7.16 (IDENTIFY DEVICE), §7.25/§7.63 (READ/WRITE DMA EXT),
  * §7.11 (FLUSH CACHE EXT). */
 #include "drivers/ahci/ahci_priv.h"
 #include "blkdev/diskfunc.h"
 #include "drivers/ata/defs.h"
+#include "drivers/ata/lib/ata_retry.h"
 #include "kernel/err.h"
 #include "kernel/klog.h"
 #include "kernel/lib/kstring.h"
-
-int ahci_err_to_status(int err)
-{
-    switch (err) {
-    case 0:
-        return DISK_STATUS_OK;
-    case ERR_NOMEDIA:
-        return DISK_STATUS_NO_MEDIA;
-    case ERR_EOM:
-        return DISK_STATUS_END_OF_MEDIA;
-    case ERR_NOMEM:
-        return DISK_STATUS_NO_MEMORY;
-    case ERR_INVAL:
-        return DISK_STATUS_INVALID_CALL;
-    default:
-        return DISK_STATUS_GENERAL_ERROR;
-    }
-}
 
 int ahci_identify_locked(struct ahci_port *p)
 {
@@ -59,10 +44,11 @@ int ahci_identify_locked(struct ahci_port *p)
     return ata_identify_parse(p->name, p->bounce.virt, packet, &p->id);
 }
 
-/* One command of `count` sectors at `lba` through `phys`; *retry says
- * whether repeating it may help. */
+/* One command of `count` sectors at `lba` through `phys`; *fault gets the
+ * device's verdict for the retry policy (ATA_FAULT_NONE when the device
+ * gave none: timeouts, host errors, a short transfer). */
 static int rw_cmd_locked(struct ahci_port *p, lba_t lba, uint32_t count, uint64_t phys,
-                         bool write, bool *retry)
+                         bool write, enum ata_fault *fault_out)
 {
     bool lba48 = p->id.has_lba48;
     struct ahci_cmd cmd = {
@@ -82,68 +68,59 @@ static int rw_cmd_locked(struct ahci_port *p, lba_t lba, uint32_t count, uint64_
     uint32_t done;
 
     int rc = ahci_exec_locked(p, &cmd, &fault, &done);
-    *retry = fault.retryable;
+    *fault_out = fault.ata;
     if (rc == 0 && done != cmd.bytes) {
         pr_err("ahci: %s: short transfer (%lu of %lu bytes at lba %llu)", p->name,
                (unsigned long)done, (unsigned long)cmd.bytes, (unsigned long long)lba);
-        *retry = true;
-        return ERR_IO;
+        return ERR_IO; /* no device fault: the policy repeats it */
     }
     return rc;
 }
 
-/* One chunk, direct or bounced, with bounded retries. */
+/* One chunk, direct or bounced, with bounded retries decided by the ATA
+ * retry policy (drivers/ata/lib/ata_retry.h, shared with the IDE driver;
+ * all data moves by DMA here and there is no PIO to fall back to). */
 static int xfer_locked(struct ahci_port *p, lba_t lba, uint32_t count, void *buf, bool write)
 {
     uint32_t bytes = count * p->id.sector_bytes;
     bool direct = ahci_can_dma_direct(p, buf, bytes);
-    bool retry = false;
-    int rc = ERR_IO;
+    enum ata_fault fault = ATA_FAULT_NONE;
+    int rc;
 
     if (!direct && bytes > p->bounce.bytes)
         return ERR_INVAL; /* the caller sizes bounced chunks; our bug otherwise */
 
-    for (unsigned attempt = 1; attempt <= AHCI_MAX_ATTEMPTS; attempt++) {
+    for (unsigned attempt = 1;; attempt++) {
         if (direct) {
-            rc = rw_cmd_locked(p, lba, count, (uintptr_t)buf, write, &retry);
+            rc = rw_cmd_locked(p, lba, count, (uintptr_t)buf, write, &fault);
         } else {
             if (write)
                 memcpy(p->bounce.virt, buf, bytes);
-            rc = rw_cmd_locked(p, lba, count, p->bounce.phys, write, &retry);
+            rc = rw_cmd_locked(p, lba, count, p->bounce.phys, write, &fault);
             if (rc == 0 && !write)
                 memcpy(buf, p->bounce.virt, bytes);
         }
-        if (rc == 0 || !retry)
+        if (rc == 0 ||
+            ata_retry_decide(rc, fault, false, attempt, AHCI_MAX_ATTEMPTS) == ATA_RETRY_FAIL)
             return rc;
-        if (attempt < AHCI_MAX_ATTEMPTS) {
-            p->retries++;
-            pr_warn("ahci: %s: retrying %s of %lu sectors at lba %llu (attempt %u of %u, %s)",
-                    p->name, write ? "write" : "read", (unsigned long)count,
-                    (unsigned long long)lba, attempt + 1, AHCI_MAX_ATTEMPTS, err_name(rc));
-        }
+        p->retries++;
+        pr_warn("ahci: %s: retrying %s of %lu sectors at lba %llu (attempt %u of %u, %s)",
+                p->name, write ? "write" : "read", (unsigned long)count,
+                (unsigned long long)lba, attempt + 1, AHCI_MAX_ATTEMPTS, err_name(rc));
     }
-    return rc;
 }
 
 static int disk_rw(struct ahci_port *p, void *buf, int64_t start, int *numsectors, bool write)
 {
-    uint64_t cap = p->id.sectors;
     uint32_t done = 0, want;
-    int rc = 0;
+    bool clipped;
 
     /* 1. Check and clip the request (DISKFUNC: do what fits, say so). */
-    if (*numsectors < 0 || start < 0) {
+    int rc = ata_request_clip(start, *numsectors, p->id.sectors, &want, &clipped);
+    if (rc) {
         *numsectors = 0;
-        return DISK_STATUS_INVALID_CALL;
+        return ata_err_to_status(rc);
     }
-    want = (uint32_t)*numsectors;
-    if ((uint64_t)start >= cap) {
-        *numsectors = 0;
-        return want ? DISK_STATUS_END_OF_MEDIA : DISK_STATUS_OK;
-    }
-    bool clipped = want > cap - (uint64_t)start;
-    if (clipped)
-        want = (uint32_t)(cap - (uint64_t)start);
     /* 2. Commands within the device, PRD table and bounce limits. */
     mutex_lock(&p->lock);
     while (done < want && rc == 0) {
@@ -162,7 +139,7 @@ static int disk_rw(struct ahci_port *p, void *buf, int64_t start, int *numsector
     *numsectors = (int)done;
     if (rc == 0 && clipped)
         rc = ERR_EOM;
-    return ahci_err_to_status(rc);
+    return ata_err_to_status(rc);
 }
 
 static int STDCALL ahci_disk_querymedia(void *userdata, DISKMEDIAINFO *info)
@@ -199,19 +176,22 @@ static int STDCALL ahci_disk_flush(void *userdata)
         .timeout_ms = AHCI_FLUSH_TIMEOUT_MS,
     };
     struct ahci_fault fault;
-    int rc = ERR_IO;
+    int rc;
 
+    /* Same retry policy as data commands: an abort (flush refused, or the
+     * medium gone) is final, a timeout is repeated after the COMRESET. */
     mutex_lock(&p->lock);
-    for (unsigned attempt = 1; attempt <= AHCI_MAX_ATTEMPTS && rc; attempt++) {
+    for (unsigned attempt = 1;; attempt++) {
         rc = ahci_exec_locked(p, &cmd, &fault, NULL);
-        if (rc && attempt < AHCI_MAX_ATTEMPTS) {
-            p->retries++;
-            pr_warn("ahci: %s: retrying flush (attempt %u of %u, %s)", p->name, attempt + 1,
-                    AHCI_MAX_ATTEMPTS, err_name(rc));
-        }
+        if (rc == 0 || ata_retry_decide(rc, fault.ata, false, attempt, AHCI_MAX_ATTEMPTS) ==
+                           ATA_RETRY_FAIL)
+            break;
+        p->retries++;
+        pr_warn("ahci: %s: retrying flush (attempt %u of %u, %s)", p->name, attempt + 1,
+                AHCI_MAX_ATTEMPTS, err_name(rc));
     }
     mutex_unlock(&p->lock);
-    return ahci_err_to_status(rc);
+    return ata_err_to_status(rc);
 }
 
 /* The port lives as long as the controller; nothing to free. */

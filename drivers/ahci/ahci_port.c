@@ -377,7 +377,6 @@ int ahci_exec_locked(struct ahci_port *p, const struct ahci_cmd *cmd, struct ahc
                (unsigned long)ahci_port_read(p, AHCI_PxTFD));
         (void)ahci_port_reset_locked(p, "command timeout");
         fault->err = ERR_TIMEOUT;
-        fault->retryable = true;
         return ERR_TIMEOUT;
     }
     /* 5. Decode; the PRDBC the HBA wrote is the honest byte count. Without

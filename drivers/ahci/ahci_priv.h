@@ -20,8 +20,9 @@
 #include "drivers/ahci/defs.h"
 #include "drivers/ahci/lib/ahci_fis.h"
 #include "drivers/ahci/lib/ahci_regs.h"
+#include "drivers/ata/lib/ata_diskfunc.h"
 #include "drivers/ata/lib/ata_identify.h"
-#include "drivers/ata/lib/atapi_media.h"
+#include "drivers/ata/lib/atapi_drive.h"
 #include "kernel/dma.h"
 #include "kernel/pci.h"
 #include "kernel/sync.h"
@@ -69,9 +70,9 @@ struct ahci_port {
     struct semaphore irq_sem; /* upped by the handler when armed */
     struct dma_buf mem;       /* command list + received FIS + command table */
     struct dma_buf bounce;    /* for buffers the HBA cannot reach; port mutex */
-    /* ATAPI media state, port mutex; written by the poll thread and the
-     * DISKFUNC calls. */
-    struct atapi_media media;
+    /* ATAPI: the drive above this port (drivers/ata/lib/atapi_drive.h),
+     * port mutex; written by the poll thread and the DISKFUNC calls. */
+    struct atapi_drive atapi;
     /* Statistics, port mutex. */
     uint64_t commands, retries, errors, resets;
 };
@@ -139,10 +140,6 @@ int ahci_identify_locked(struct ahci_port *p);
  * Returns 0 or ERR_* (logged). Context: thread, no port lock held. */
 int ahci_disk_register(struct ahci_port *p);
 int ahci_atapi_register(struct ahci_port *p);
-/* The driver's one conversion from kernel errors to DISK_STATUS_*. */
-int ahci_err_to_status(int err);
-/* Eject (eject = true) or load the tray of an ATAPI port: 0 or ERR_*. */
-int ahci_atapi_load_tray(struct ahci_port *p, bool eject);
 
 /* ---- ahci_cmds.c --------------------------------------------------------- */
 void ahci_register_commands(void);

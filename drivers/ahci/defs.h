@@ -159,6 +159,5 @@ enum ahci_port_reg {
 #define AHCI_FIS_H2D_DWORDS 5u
 #define AHCI_FIS_C_COMMAND 0x80u  /* byte 1: the FIS carries a command */
 #define AHCI_FIS_DEV_LBA 0x40u    /* device byte: LBA addressing */
-#define AHCI_PACKET_FEAT_DMA 0x01u /* PACKET features bit 0: data by DMA */
 
 #endif

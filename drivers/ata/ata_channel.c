@@ -462,7 +462,7 @@ int ata_dma_packet_locked(struct ata_device *dev, const uint8_t *cdb, uint64_t p
         return rc;
     if (st & (ATA_SR_ERR | ATA_SR_DF)) {
         *err_reg = ata_read_reg(dev->ch, ATA_REG_ERROR);
-        return ATA_CHECK_CONDITION;
+        return ATAPI_CHECK_CONDITION;
     }
     if (bms & ATA_BM_ST_ERROR)
         return bm_error(dev, bms, 0);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-/* Shell commands of the IDE driver: `ata` lists channels and devices with
+/* Shell command of the IDE driver: `ata` lists channels and devices with
  * their IDENTIFY facts, `ata pio` / `ata dma` switch the transfer mode of
- * every device (ATA disks and ATAPI reads), `eject NAME` / `load NAME` move the tray of an ATAPI
- * drive. The commands only read the device records (constant after the
- * probe) and take a channel mutex for anything a command can change. */
+ * every device (ATA disks and ATAPI reads). The tray commands `eject` and
+ * `load` are the block layer's (blkdev/disk_cmds.c, DISKFUNC LoadTray).
+ * The command only reads the device records (constant after the probe) and
+ * takes a channel mutex for anything a command can change. */
 #include "drivers/ata/ata_priv.h"
-#include "kernel/err.h"
 #include "kernel/lib/kstring.h"
 #include "kernel/print.h"
 #include "kernel/shell/shell.h"
@@ -20,10 +20,10 @@ static void list_device(struct ata_device *dev)
     }
     mutex_lock(&dev->ch->lock);
     ata_mode_name(dev, mode, sizeof(mode));
-    bool present = dev->media_present;
-    uint64_t media = dev->media_sectors;
+    bool present = dev->atapi.media.present;
+    uint64_t media = dev->atapi.media.sectors;
     uint32_t multiple = dev->multiple_sectors;
-    bool by_tur = dev->gesn_unsupported, read12 = dev->atapi_read12;
+    bool by_tur = dev->atapi.no_events, read12 = dev->atapi_read12;
     mutex_unlock(&dev->ch->lock);
     kprintf("  %s: %s \"%s\" serial \"%s\" firmware \"%s\"\n", dev->slave ? "slave " : "master",
             dev->name, dev->id.model, dev->id.serial, dev->id.firmware);
@@ -86,45 +86,8 @@ static int cmd_ata(int argc, char **argv)
     return 0;
 }
 
-static struct ata_device *find_atapi(const char *name)
-{
-    for (unsigned i = 0; ata_channel_at(i); i++) {
-        for (unsigned d = 0; d < 2; d++) {
-            struct ata_device *dev = &ata_channel_at(i)->dev[d];
-            if (dev->kind == ATA_KIND_ATAPI && kstrcasecmp(dev->name, name) == 0)
-                return dev;
-        }
-    }
-    return NULL;
-}
-
-static int tray(int argc, char **argv, bool eject)
-{
-    if (argc != 2)
-        return shell_error("usage: %s NAME", argv[0]);
-    struct ata_device *dev = find_atapi(argv[1]);
-    if (!dev)
-        return shell_error("no ATAPI drive '%s'", argv[1]);
-    int rc = atapi_load_tray(dev, eject);
-    if (rc)
-        return shell_error("%s %s failed (%s)", argv[0], dev->name, err_name(rc));
-    return 0;
-}
-
-static int cmd_eject(int argc, char **argv)
-{
-    return tray(argc, argv, true);
-}
-
-static int cmd_load(int argc, char **argv)
-{
-    return tray(argc, argv, false);
-}
-
 static const struct shell_cmd ata_cmds[] = {
     { "ata", "[pio|dma]", "list IDE channels and devices, or set the transfer mode", cmd_ata },
-    { "eject", "NAME", "open the tray of an ATAPI drive", cmd_eject },
-    { "load", "NAME", "close the tray of an ATAPI drive", cmd_load },
 };
 
 void ata_register_commands(void)

@@ -12,7 +12,8 @@
  * timeouts after a channel reset, CRC/media/device faults); a DMA command
  * the device aborts is tried by PIO, and the device switches to PIO only if
  * that works. LBA28 commands are used while the range fits, LBA48 beyond.
- * DISK_STATUS codes are made in exactly one place, ata_err_to_status(). */
+ * Requests are clipped and DISK_STATUS codes made by lib/ata_diskfunc.h,
+ * shared with the ATAPI path and drivers/ahci. */
 #include "drivers/ata/ata_priv.h"
 #include "blkdev/diskfunc.h"
 #include "drivers/ata/lib/ata_retry.h"
@@ -21,24 +22,6 @@
 #include "kernel/lib/format.h"
 #include "kernel/lib/kstring.h"
 #include "kernel/mm/pmm.h"
-
-int ata_err_to_status(int err)
-{
-    switch (err) {
-    case 0:
-        return DISK_STATUS_OK;
-    case ERR_NOMEDIA:
-        return DISK_STATUS_NO_MEDIA;
-    case ERR_EOM:
-        return DISK_STATUS_END_OF_MEDIA;
-    case ERR_NOMEM:
-        return DISK_STATUS_NO_MEMORY;
-    case ERR_INVAL:
-        return DISK_STATUS_INVALID_CALL;
-    default:
-        return DISK_STATUS_GENERAL_ERROR;
-    }
-}
 
 const char *ata_mode_name(const struct ata_device *dev, char *buf, size_t len)
 {
@@ -53,10 +36,9 @@ const char *ata_mode_name(const struct ata_device *dev, char *buf, size_t len)
     return buf;
 }
 
-/* True if the bus master can reach [buf, buf + bytes) directly: RAM is
- * identity-mapped below pmm_map_top() (kernel/mm/pmm.h), so the range is
- * physically contiguous; the PRD format wants an even address. */
-static bool can_dma_direct(const void *buf, uint32_t bytes)
+/* RAM is identity-mapped below pmm_map_top() (kernel/mm/pmm.h), so the
+ * range is physically contiguous; the PRD format wants an even address. */
+bool ata_can_dma_direct(const void *buf, uint32_t bytes)
 {
     uintptr_t a = (uintptr_t)buf;
     return (a & 1) == 0 && a != 0 && (uint64_t)a + bytes <= pmm_map_top();
@@ -132,7 +114,7 @@ static int xfer_once_locked(struct ata_device *dev, lba_t lba, uint32_t count, v
         return pio_xfer_locked(dev, &tf, count, buf, write);
     tf.command = write ? (lba48 ? ATA_CMD_WRITE_DMA_EXT : ATA_CMD_WRITE_DMA)
                        : (lba48 ? ATA_CMD_READ_DMA_EXT : ATA_CMD_READ_DMA);
-    if (can_dma_direct(buf, bytes))
+    if (ata_can_dma_direct(buf, bytes))
         return ata_dma_locked(dev, &tf, (uintptr_t)buf, bytes, write);
     /* Bounce: the caller limited count to the bounce buffer. */
     if (write)
@@ -193,30 +175,22 @@ static int xfer_locked(struct ata_device *dev, lba_t lba, uint32_t count, void *
 static uint32_t chunk_limit(const struct ata_device *dev, const void *buf, uint32_t want)
 {
     uint32_t limit = MIN(dev->id.max_xfer_sectors, ATA_CMD_MAX_BYTES / dev->id.sector_bytes);
-    if (dev->use_dma && !can_dma_direct(buf, want * dev->id.sector_bytes))
+    if (dev->use_dma && !ata_can_dma_direct(buf, want * dev->id.sector_bytes))
         limit = MIN(limit, ATA_BOUNCE_BYTES / dev->id.sector_bytes);
     return MIN(want, limit);
 }
 
 static int disk_rw(struct ata_device *dev, void *buf, int64_t start, int *numsectors, bool write)
 {
-    uint64_t cap = dev->id.sectors;
     uint32_t done = 0, want;
-    int rc = 0;
+    bool clipped;
 
     /* 1. Check and clip the request (DISKFUNC: do what fits, say so). */
-    if (*numsectors < 0 || start < 0) {
+    int rc = ata_request_clip(start, *numsectors, dev->id.sectors, &want, &clipped);
+    if (rc) {
         *numsectors = 0;
-        return DISK_STATUS_INVALID_CALL;
+        return ata_err_to_status(rc);
     }
-    want = (uint32_t)*numsectors;
-    if ((uint64_t)start >= cap) {
-        *numsectors = 0;
-        return want ? DISK_STATUS_END_OF_MEDIA : DISK_STATUS_OK;
-    }
-    bool clipped = want > cap - (uint64_t)start;
-    if (clipped)
-        want = (uint32_t)(cap - (uint64_t)start);
     /* 2. Commands of at most the device's limit, under the channel mutex. */
     mutex_lock(&dev->ch->lock);
     while (done < want && rc == 0) {

@@ -15,8 +15,10 @@
 #define DRIVERS_ATA_ATA_PRIV_H
 
 #include "drivers/ata/defs.h"
+#include "drivers/ata/lib/ata_diskfunc.h"
 #include "drivers/ata/lib/ata_error.h"
 #include "drivers/ata/lib/ata_identify.h"
+#include "drivers/ata/lib/atapi_drive.h"
 #include "kernel/dma.h"
 #include "kernel/pci.h"
 #include "kernel/sync.h"
@@ -56,13 +58,11 @@ struct ata_device {
     uint64_t multiple_resets;  /* ch->resets when SET MULTIPLE MODE was last sent */
     bool unresponsive;         /* a request ran out of attempts on timeouts: one try per
                                 * request until a command succeeds again */
-    bool gesn_unsupported;     /* ATAPI: GET EVENT STATUS refused; poll by TEST UNIT READY */
     bool atapi_read12;         /* ATAPI: READ(10) refused as unknown, read with READ(12) */
-    /* ATAPI media state; written by the poll thread and the DISKFUNC calls
+    /* ATAPI: the drive above this transport (lib/atapi_drive.h: media
+     * state, poll mode); written by the poll thread and the DISKFUNC calls
      * under the channel mutex. */
-    bool media_present;
-    bool media_changed;       /* a command saw UNIT ATTENTION: re-announce */
-    uint64_t media_sectors;   /* 2048-byte sectors of the present disc */
+    struct atapi_drive atapi;
     /* Statistics, channel mutex. */
     uint64_t commands, retries, errors;
 };
@@ -149,12 +149,9 @@ int ata_pio_out_multi_locked(struct ata_device *dev, const struct ata_taskfile *
 /* DMA of `bytes` at bus address phys (even, contiguous, below 4 GiB). */
 int ata_dma_locked(struct ata_device *dev, const struct ata_taskfile *tf, uint64_t phys,
                    uint32_t bytes, bool to_device);
-/* Positive return of the PACKET primitives: the device ended the command
- * with ERR set (ATAPI "check condition"); the error register was saved and
- * REQUEST SENSE tells why. Not an enum err value. */
-#define ATA_CHECK_CONDITION 1
 /* ATAPI PACKET with the DMA feature bit: the 12-byte `cdb`, `bytes` read by
- * the bus master into phys. Returns 0; ATA_CHECK_CONDITION with *err_reg =
+ * the bus master into phys. Returns 0; ATAPI_CHECK_CONDITION (the device
+ * ended the command with ERR set, lib/atapi_drive.h) with *err_reg =
  * the error register (sense key in bits 7:4); ERR_IO (bus-master error or
  * a transfer that ended short, logged); ERR_TIMEOUT (channel reset);
  * ERR_INVAL/ERR_RANGE (buffer). Nothing is logged for a check condition:
@@ -177,18 +174,16 @@ void ata_probe_channel(struct ata_channel *ch);
  * Returns 0 or ERR_* (logged). Context: thread, no channel lock held. */
 int ata_disk_register(struct ata_device *dev);
 int atapi_register(struct ata_device *dev);
-/* The driver's one conversion from kernel errors to DISK_STATUS_* (unknown
- * -> DISK_STATUS_GENERAL_ERROR), at the DISKFUNC boundary. */
-int ata_err_to_status(int err);
 /* Mode of a device for listings: "PIO", "UDMA5", "MWDMA2". */
 const char *ata_mode_name(const struct ata_device *dev, char *buf, size_t len);
+/* True if the bus master can reach [buf, buf + bytes) directly (identity-
+ * mapped RAM, even address); otherwise DMA goes through the bounce buffer. */
+bool ata_can_dma_direct(const void *buf, uint32_t bytes);
 /* SET MULTIPLE MODE for a disk that supports it (again after a channel
  * reset). Returns 0 (dev->multiple_sectors set), ERR_NOTSUP (refused:
  * multiple_sectors 0 for good, logged; PIO goes on sector by sector) or the
  * error of a command that got no answer (setting left as it was). */
 int ata_disk_set_multiple_locked(struct ata_device *dev);
-/* Eject (eject = true) or load the tray: 0 or ERR_*. */
-int atapi_load_tray(struct ata_device *dev, bool eject);
 
 /* ---- ata_cmds.c ---------------------------------------------------------- */
 void ata_register_commands(void);

@@ -6,55 +6,36 @@
  * can (PACKET with the DMA feature bit), else by PIO; a DMA read that times
  * out or is refused is tried by PIO and the drive stays on PIO if that
  * works. Other commands (sense, capacity, events, tray) always go by PIO.
- * A check condition is explained by REQUEST SENSE, decoded in
- * lib/atapi_sense.c. Media state lives in struct ata_device under the
- * channel mutex; the poll thread asks GET EVENT STATUS NOTIFICATION (media
- * class) each second and only talks more to the drive when the event says
- * so; drives without it are polled with TEST UNIT READY (a UNIT ATTENTION
- * 28h = new disc). The poll thread is the only caller of DiskMediaChanged,
- * so a change seen by a read is only flagged and announced on the next poll
- * (removal first, then insertion: the old media is closed before the new one
- * is scanned). Read only. Not done: audio, multi-session, DMADIR bridges.
+ * Everything above the PACKET protocol that drivers/ahci does alike -
+ * REQUEST SENSE after a check condition, the tray, the media poll and its
+ * state machine - is lib/atapi_drive.h, with this file as its transport;
+ * the drive's struct atapi_drive lives in struct ata_device under the
+ * channel mutex. The poll thread runs it each second: GET EVENT STATUS
+ * NOTIFICATION (media class) first, more commands only when the event says
+ * so; drives without it are checked with TEST UNIT READY each time. The
+ * poll thread is the only caller of DiskMediaChanged, so a change seen by a
+ * read or an eject is only flagged and announced on the next poll. Read
+ * only. Not done: audio, multi-session, DMADIR bridges.
  * Spec: ATA/ATAPI-7 vol. 2 §11.8-11.9 (PACKET PIO and DMA); MMC-5 §6.6
  * (GESN), §6.15-6.16 (READ), §6.21 (READ CAPACITY); SBC-2 §5.17 (START STOP
  * UNIT), SPC-3 §6.27 (REQUEST SENSE). */
 #include "drivers/ata/ata_priv.h"
 #include "blkdev/diskfunc.h"
-#include "drivers/ata/lib/atapi_cdb.h"
-#include "drivers/ata/lib/atapi_sense.h"
 #include "kernel/err.h"
 #include "kernel/hwio.h"
 #include "kernel/klog.h"
 #include "kernel/lib/kstring.h"
-#include "kernel/mm/pmm.h"
 #include "kernel/thread.h"
 #include "kernel/time.h"
 
-#define ATAPI_SECTOR_BYTES 2048u
 #define ATAPI_DRQ_LIMIT 0xF800u      /* byte count limit: 31 sectors per data block */
 /* Sectors per READ: the driver-wide command bound (4 MiB), 2048 sectors. */
 #define ATAPI_READ_MAX_SECTORS (ATA_CMD_MAX_BYTES / ATAPI_SECTOR_BYTES)
 #define ATAPI_TIMEOUT_MS 10000u
 #define ATAPI_POLL_MS 1000u
-#define ATAPI_UA_TRIES 4             /* UNIT ATTENTIONs swallowed per check */
-/* READ CAPACITY answers beyond this many sectors are rejected: 2^32 is the
- * field's own limit; a BD-XL holds ~62 M. */
-#define ATAPI_MAX_SECTORS 0xFFFFFFFFull
-
-static uint32_t be32_at(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-/* As in ata_disk.c: the bus master reaches identity-mapped RAM directly. */
-static bool can_dma_direct(const void *buf, uint32_t bytes)
-{
-    uintptr_t a = (uintptr_t)buf;
-    return (a & 1) == 0 && a != 0 && (uint64_t)a + bytes <= pmm_map_top();
-}
 
 /* One PACKET command, PIO data-in (or no data). *got = bytes received.
- * Returns 0, ATA_CHECK_CONDITION (*err_reg holds the error register),
+ * Returns 0, ATAPI_CHECK_CONDITION (*err_reg holds the error register),
  * ERR_IO (protocol), ERR_TIMEOUT (channel reset). */
 static int packet_pio_locked(struct ata_device *dev, const uint8_t *cdb, void *buf,
                              uint32_t bytes, uint32_t *got, uint8_t *err_reg)
@@ -90,7 +71,7 @@ static int packet_pio_locked(struct ata_device *dev, const uint8_t *cdb, void *b
         }
         if (st & ATA_SR_ERR) {
             *err_reg = ata_read_reg(ch, ATA_REG_ERROR);
-            return ATA_CHECK_CONDITION;
+            return ATAPI_CHECK_CONDITION;
         }
         if (!(st & ATA_SR_DRQ))
             return 0;
@@ -117,7 +98,7 @@ static int packet_dma_locked(struct ata_device *dev, const uint8_t *cdb, void *b
                              uint32_t bytes, uint32_t *got, uint8_t *err_reg)
 {
     struct ata_channel *ch = dev->ch;
-    bool direct = can_dma_direct(buf, bytes);
+    bool direct = ata_can_dma_direct(buf, bytes);
     int rc;
 
     *got = 0;
@@ -133,144 +114,32 @@ static int packet_dma_locked(struct ata_device *dev, const uint8_t *cdb, void *b
     return 0;
 }
 
-/* A command with REQUEST SENSE on a check condition, decoded by
- * lib/atapi_sense. Returns 0 or the sense's error code (ERR_NOMEDIA for no
- * medium and UNIT ATTENTION - then media_changed is set -, ERR_EOM,
- * ERR_NOTSUP, ERR_IO), ERR_IO (protocol), ERR_TIMEOUT. *sense is zero
- * unless a check condition was decoded. */
-static int command_locked(struct ata_device *dev, const uint8_t *cdb, void *buf,
-                          uint32_t bytes, uint32_t *got, struct atapi_sense *sense, bool dma)
+/* The transport of lib/atapi_drive.h: one PACKET command by DMA (reads
+ * of a drive set to DMA) or PIO (everything else). */
+static int packet_locked(void *ctx, const uint8_t *cdb, void *buf, uint32_t bytes, bool dma,
+                         uint32_t *got, uint8_t *err_reg)
 {
-    uint8_t err_reg, sbuf[ATAPI_SENSE_FULL_BYTES] = { 0 };
-    uint8_t req[ATAPI_PACKET_BYTES] = { ATAPI_REQUEST_SENSE, 0, 0, 0, sizeof(sbuf) };
-    uint32_t sgot;
-    int rc = dma ? packet_dma_locked(dev, cdb, buf, bytes, got, &err_reg)
-                 : packet_pio_locked(dev, cdb, buf, bytes, got, &err_reg);
+    struct ata_device *dev = ctx;
 
-    memset(sense, 0, sizeof(*sense));
-    if (rc != ATA_CHECK_CONDITION)
-        return rc;
-    /* 1. Why: the sense data, or the key in error bits 7:4 if that fails. */
-    if (packet_pio_locked(dev, req, sbuf, sizeof(sbuf), &sgot, &err_reg) != 0 ||
-        atapi_sense_decode(sbuf, sgot, sense) != 0)
-        atapi_sense_from_error_reg(err_reg, sense);
-    /* 2. What it means; expected states (no disc, new disc) are not logged. */
-    enum atapi_sense_class cls = atapi_sense_classify(sense);
-    if (cls == ATAPI_SENSE_MEDIUM_CHANGED)
-        dev->media_changed = true;
-    if (cls != ATAPI_SENSE_OK && cls != ATAPI_SENSE_NO_MEDIUM &&
-        cls != ATAPI_SENSE_BECOMING_READY && cls != ATAPI_SENSE_MEDIUM_CHANGED &&
-        cls != ATAPI_SENSE_RESET && !(cls == ATAPI_SENSE_UNSUPPORTED && cdb[0] == ATAPI_OP_GESN)) {
-        const char *what = atapi_sense_asc_name(sense);
-        dev->errors++;
-        pr_err("ata: %s: command 0x%02x failed: %s%s%s (sense %x/%02x/%02x)", dev->name, cdb[0],
-               atapi_sense_key_name(sense->key), what ? ", " : "", what ? what : "", sense->key,
-               sense->asc, sense->ascq);
-    }
-    return atapi_sense_class_to_err(cls);
+    lock_assert_held(&dev->ch->lock);
+    return dma ? packet_dma_locked(dev, cdb, buf, bytes, got, err_reg)
+               : packet_pio_locked(dev, cdb, buf, bytes, got, err_reg);
 }
 
-/* ---- media state ------------------------------------------------------------------------- */
+static const struct atapi_transport atapi_ide_transport = { .packet = packet_locked };
 
-/* TEST UNIT READY, swallowing a few UNIT ATTENTIONs; then READ CAPACITY.
- * Returns 0 with *sectors, ERR_NOMEDIA, ERR_IO/ERR_TIMEOUT/ERR_CORRUPT. */
-static int check_media_locked(struct ata_device *dev, uint64_t *sectors)
-{
-    uint8_t tur[ATAPI_PACKET_BYTES] = { ATAPI_TEST_UNIT_READY };
-    uint8_t rcap[ATAPI_PACKET_BYTES] = { ATAPI_READ_CAPACITY };
-    uint8_t cap[8];
-    struct atapi_sense sense;
-    uint32_t got;
-    int rc = ERR_NOMEDIA;
+/* ---- media poll ------------------------------------------------------------------------- */
 
-    for (unsigned i = 0; i < ATAPI_UA_TRIES; i++) {
-        rc = command_locked(dev, tur, NULL, 0, &got, &sense, false);
-        if (!(rc == ERR_NOMEDIA && sense.key == ATAPI_KEY_UNIT_ATTENTION))
-            break;
-    }
-    if (rc)
-        return rc;
-    rc = command_locked(dev, rcap, cap, sizeof(cap), &got, &sense, false);
-    if (rc)
-        return rc;
-    uint64_t last = be32_at(cap);
-    uint32_t block = be32_at(cap + 4);
-    if (got < sizeof(cap) || block != ATAPI_SECTOR_BYTES || last >= ATAPI_MAX_SECTORS) {
-        pr_err("ata: %s: unusable READ CAPACITY (%lu bytes, last lba %llu, block %lu)",
-               dev->name, (unsigned long)got, (unsigned long long)last, (unsigned long)block);
-        return ERR_CORRUPT;
-    }
-    *sectors = last + 1;
-    return 0;
-}
-
-/* GET EVENT STATUS NOTIFICATION, media class. 0 with *ev; ERR_NOTSUP (no
- * media events: the caller switches to TEST UNIT READY polling); ERR_*. */
-static int media_event_locked(struct ata_device *dev, struct atapi_media_event *ev)
-{
-    uint8_t cdb[ATAPI_PACKET_BYTES], buf[ATAPI_GESN_MEDIA_BYTES] = { 0 };
-    struct atapi_sense sense;
-    uint32_t got;
-
-    atapi_cdb_gesn_media(cdb);
-    int rc = command_locked(dev, cdb, buf, sizeof(buf), &got, &sense, false);
-    if (rc)
-        return rc;
-    return atapi_gesn_parse_media(buf, got, ev);
-}
-
-/* One poll: announce removal and insertion. Called only by the poll thread. */
+/* One poll (lib/atapi_drive.h): ask under the channel mutex, announce
+ * without it. Called only by the poll thread. */
 static void poll_once(struct ata_device *dev)
 {
-    struct ata_channel *ch = dev->ch;
-    enum atapi_poll_action act = ATAPI_POLL_CHECK;
-    struct atapi_media_event ev;
-    uint64_t sectors = 0;
-    bool removed = false, inserted = false;
-    int rc;
+    struct atapi_poll_news news;
 
-    /* 1. Ask for a media event; without GESN, or when it fails, check fully. */
-    mutex_lock(&ch->lock);
-    bool changed = dev->media_changed;
-    dev->media_changed = false;
-    if (!dev->gesn_unsupported) {
-        rc = media_event_locked(dev, &ev);
-        if (rc == ERR_NOTSUP || rc == ERR_CORRUPT) {
-            dev->gesn_unsupported = true;
-            pr_info("ata: %s: no media events (GET EVENT STATUS: %s), polling with TEST UNIT "
-                    "READY", dev->name, err_name(rc));
-        } else if (rc == 0) {
-            act = atapi_poll_decide(&ev, dev->media_present, changed);
-            changed = changed || ev.code == ATAPI_MEC_NEW_MEDIA ||
-                      ev.code == ATAPI_MEC_MEDIA_CHANGED;
-        }
-    }
-    /* 2. Decide what changed. */
-    if (act == ATAPI_POLL_NOTHING) {
-        mutex_unlock(&ch->lock);
-        return;
-    }
-    rc = act == ATAPI_POLL_REMOVED ? ERR_NOMEDIA : check_media_locked(dev, &sectors);
-    if (dev->media_present && (rc != 0 || changed || sectors != dev->media_sectors)) {
-        dev->media_present = false;
-        removed = true;
-    }
-    if (rc == 0 && !dev->media_present) {
-        dev->media_sectors = sectors;
-        dev->media_present = true;
-        inserted = true;
-    }
-    mutex_unlock(&ch->lock);
-    /* 3. Tell the block layer, removal first, with no lock held. */
-    if (removed) {
-        pr_info("ata: %s: media removed or changed", dev->name);
-        DiskMediaChanged(dev->disk, 0);
-    }
-    if (inserted) {
-        pr_info("ata: %s: media present (%llu sectors of 2048 bytes)", dev->name,
-                (unsigned long long)sectors);
-        DiskMediaChanged(dev->disk, 1);
-    }
+    mutex_lock(&dev->ch->lock);
+    atapi_drive_poll_locked(&dev->atapi, &news);
+    mutex_unlock(&dev->ch->lock);
+    atapi_drive_announce(&dev->atapi, &news);
 }
 
 static int poll_thread(void *arg)
@@ -291,7 +160,7 @@ static int poll_thread(void *arg)
 static uint32_t chunk_sectors(const struct ata_device *dev, const void *buf, uint32_t want)
 {
     uint32_t n = MIN(want, ATAPI_READ_MAX_SECTORS);
-    if (dev->use_dma && !can_dma_direct(buf, n * ATAPI_SECTOR_BYTES))
+    if (dev->use_dma && !ata_can_dma_direct(buf, n * ATAPI_SECTOR_BYTES))
         n = MIN(n, ATA_BOUNCE_BYTES / ATAPI_SECTOR_BYTES);
     return n;
 }
@@ -312,7 +181,8 @@ static int read_chunk_locked(struct ata_device *dev, uint32_t lba, uint32_t n, u
         /* 1. One READ; all bytes or it failed. Success ends here (a PIO try
          *    that replaced DMA becomes the drive's mode). */
         uint8_t op = atapi_cdb_read(lba, n, dev->atapi_read12, cdb);
-        rc = command_locked(dev, cdb, buf, n * ATAPI_SECTOR_BYTES, &got, &sense, dma);
+        rc = atapi_drive_command(&dev->atapi, cdb, buf, n * ATAPI_SECTOR_BYTES, dma, &got,
+                                 &sense);
         if (rc == 0 && got != n * ATAPI_SECTOR_BYTES) {
             pr_err("ata: %s: short read (%lu of %lu bytes)", dev->name, (unsigned long)got,
                    (unsigned long)(n * ATAPI_SECTOR_BYTES));
@@ -329,7 +199,7 @@ static int read_chunk_locked(struct ata_device *dev, uint32_t lba, uint32_t n, u
          *    (no medium, medium changed, out of range, hard errors). */
         enum atapi_sense_class cls = atapi_sense_classify(&sense);
         const char *why;
-        if (rc == ERR_NOTSUP && op == ATAPI_OP_READ_10 && !dev->atapi_read12 &&
+        if (rc == ERR_NOTSUP && op == ATAPI_READ_10 && !dev->atapi_read12 &&
             sense.asc == ATAPI_ASC_INVALID_OPCODE) {
             dev->atapi_read12 = true;
             why = "READ(10) refused, using READ(12)";
@@ -360,10 +230,10 @@ static int STDCALL atapi_querymedia(void *userdata, DISKMEDIAINFO *info)
     int status = DISK_STATUS_NO_MEDIA;
 
     mutex_lock(&dev->ch->lock);
-    if (dev->media_present && !dev->media_changed) {
+    if (atapi_media_is_usable(&dev->atapi.media)) {
         info->flags = DISK_MEDIA_READONLY;
         info->sectorsize = ATAPI_SECTOR_BYTES;
-        info->capacity = dev->media_sectors;
+        info->capacity = dev->atapi.media.sectors;
         status = DISK_STATUS_OK;
     }
     mutex_unlock(&dev->ch->lock);
@@ -375,27 +245,19 @@ static int STDCALL atapi_read(void *userdata, void *buffer, int64_t startsector,
 {
     struct ata_device *dev = userdata;
     uint32_t done = 0, want;
-    int rc = 0;
+    bool clipped;
+    int rc;
 
-    if (*numsectors < 0 || startsector < 0) {
-        *numsectors = 0;
-        return DISK_STATUS_INVALID_CALL;
-    }
-    want = (uint32_t)*numsectors;
     mutex_lock(&dev->ch->lock);
-    /* 1. Media gone or changed under us: nothing is read from the new disc. */
-    if (!dev->media_present || dev->media_changed) {
-        rc = ERR_NOMEDIA;
+    /* 1. Media gone or changed under us: nothing is read from the new disc.
+     *    Otherwise check and clip the request at the disc's end. */
+    rc = atapi_media_is_usable(&dev->atapi.media)
+             ? ata_request_clip(startsector, *numsectors, dev->atapi.media.sectors, &want,
+                                &clipped)
+             : ERR_NOMEDIA;
+    if (rc)
         goto out_unlock;
-    }
-    if ((uint64_t)startsector >= dev->media_sectors) {
-        rc = want ? ERR_EOM : 0;
-        goto out_unlock;
-    }
-    bool clipped = want > dev->media_sectors - (uint64_t)startsector;
-    if (clipped)
-        want = (uint32_t)(dev->media_sectors - (uint64_t)startsector);
-    /* 2. READs in pieces (media_sectors < 2^32, so the LBA fits). */
+    /* 2. READs in pieces (media.sectors < 2^32, so the LBA fits). */
     while (done < want && rc == 0) {
         uint8_t *p = (uint8_t *)buffer + (size_t)done * ATAPI_SECTOR_BYTES;
         uint32_t n = chunk_sectors(dev, p, want - done);
@@ -411,26 +273,16 @@ out_unlock:
     return ata_err_to_status(rc);
 }
 
-int atapi_load_tray(struct ata_device *dev, bool eject)
-{
-    uint8_t cdb[ATAPI_PACKET_BYTES] = {
-        ATAPI_START_STOP_UNIT, 0, 0, 0,
-        (uint8_t)(eject ? ATAPI_SSU_LOEJ : ATAPI_SSU_LOEJ | ATAPI_SSU_START),
-    };
-    struct atapi_sense sense;
-    uint32_t got;
-
-    mutex_lock(&dev->ch->lock);
-    int rc = command_locked(dev, cdb, NULL, 0, &got, &sense, false);
-    if (eject && rc == 0)
-        dev->media_changed = true; /* the poll thread announces the removal */
-    mutex_unlock(&dev->ch->lock);
-    return rc;
-}
-
+/* DISKFUNC LoadTray: START STOP UNIT (the shell's `eject`/`load` and
+ * `remove` reach it through the block layer). */
 static int STDCALL atapi_loadtray(void *userdata, int flags)
 {
-    return ata_err_to_status(atapi_load_tray(userdata, flags == DISK_TRAY_EJECT));
+    struct ata_device *dev = userdata;
+
+    mutex_lock(&dev->ch->lock);
+    int rc = atapi_drive_load_tray(&dev->atapi, flags == DISK_TRAY_EJECT);
+    mutex_unlock(&dev->ch->lock);
+    return ata_err_to_status(rc);
 }
 
 static void STDCALL atapi_closemedia(void *userdata)
@@ -453,9 +305,14 @@ int atapi_register(struct ata_device *dev)
 
     pr_info("ata: %s: ATAPI %s (type %u), reads by %s", dev->name, dev->id.model,
             dev->id.packet_type, ata_mode_name(dev, mode, sizeof(mode)));
+    dev->atapi = (struct atapi_drive){
+        .log_prefix = "ata", .name = dev->name, .tp = &atapi_ide_transport, .ctx = dev,
+        .errors = &dev->errors,
+    };
     dev->disk = DiskAdd(&atapi_funcs, dev->name, dev, 0);
     if (!dev->disk)
         return ERR_NOMEM;
+    dev->atapi.disk = dev->disk;
     int rc = thread_create(dev->name, poll_thread, dev, THREAD_PRIO_LOW, NULL);
     if (rc)
         pr_err("ata: %s: no media poll thread (%s)", dev->name, err_name(rc));

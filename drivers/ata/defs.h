@@ -108,7 +108,9 @@ enum ata_cmd {
 #define ATA_BM_ST_IRQ 0x04     /* write 1 to clear; set by the device's INTRQ */
 #define ATA_BM_ST_KEEP 0x60    /* drive-DMA-capable bits, written back unchanged */
 
-/* ATAPI packet commands (MMC-5 / SPC-3) and sense keys (SPC-3 §4.5.6). */
+/* ATAPI packet commands (SPC-3, MMC-5, SBC-2): the opcodes. The command
+ * blocks are built and their answers parsed in lib/atapi_cdb.h; sense keys
+ * and codes are in lib/atapi_sense.h. */
 #define ATAPI_PACKET_BYTES 12
 enum atapi_op {
     ATAPI_TEST_UNIT_READY = 0x00,
@@ -116,11 +118,9 @@ enum atapi_op {
     ATAPI_START_STOP_UNIT = 0x1B,
     ATAPI_READ_CAPACITY = 0x25,
     ATAPI_READ_10 = 0x28,
+    ATAPI_GET_EVENT_STATUS = 0x4A,
+    ATAPI_READ_12 = 0xA8,
 };
-#define ATAPI_SENSE_NOT_READY 0x2
-#define ATAPI_SENSE_UNIT_ATTENTION 0x6
-#define ATAPI_ASC_NO_MEDIUM 0x3A
-#define ATAPI_ASC_MEDIUM_CHANGED 0x28
 /* START STOP UNIT byte 4 (SBC-2 §5.17): LoEj with Start = load, without = eject. */
 #define ATAPI_SSU_START 0x01
 #define ATAPI_SSU_LOEJ 0x02

@@ -4,9 +4,10 @@
  * command header (CFL, W/A bits, PRDTL, CTBA alignment), the PRD table
  * (4 MiB entries, count - 1 encoding, odd and boundary cases, 32-bit limit),
  * the per-command chunk limit, signature and link decoding, capability
- * decoding and the error classification of PxIS/PxTFD. Also the shared
- * ATAPI poll helpers of drivers/ata/lib/atapi_media.h used by the AHCI
- * ATAPI path (command bytes, READ CAPACITY, the media state machine). */
+ * decoding and the error classification of PxIS/PxTFD (with what the
+ * shared ATA retry policy makes of it). The ATAPI pieces the AHCI driver
+ * shares with the IDE driver are tested in test_atapi_cdb.c,
+ * test_atapi_sense.c, test_atapi_media.c and test_atapi_drive.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,12 +20,18 @@
 #include "drivers/ahci/lib/ahci_fis.h"
 #include "drivers/ahci/lib/ahci_regs.h"
 #include "drivers/ata/defs.h"
-#include "drivers/ata/lib/atapi_media.h"
+#include "drivers/ata/lib/ata_retry.h"
 #include "kernel/err.h"
-#include "kernel/klog.h"
 #include "kernel/lib/endian.h"
 
 #define MIB (1024u * 1024u)
+
+/* What the shared retry policy makes of a decoded fault (first of three
+ * attempts; AHCI moves all data by DMA but has no PIO to fall back to). */
+static enum ata_retry_action policy(const struct ahci_fault *f)
+{
+    return ata_retry_decide(f->err, f->ata, false, 1, 3);
+}
 
 /* ---- FIS ---------------------------------------------------------------------------------- */
 
@@ -260,7 +267,7 @@ static void test_ahci_fault_tfes_abort_is_notsup_not_retried(void **state)
     ahci_fault_decode(AHCI_PxIS_TFES | AHCI_PxIS_DHRS, (ATA_ER_ABRT << 8) | 0x51, &f);
     assert_int_equal(f.err, ERR_NOTSUP);
     assert_int_equal(f.ata, ATA_FAULT_ABORT);
-    assert_false(f.retryable);
+    assert_int_equal(policy(&f), ATA_RETRY_FAIL);
     assert_false(f.needs_reset);
     assert_int_equal(f.status, 0x51);
     assert_int_equal(f.error, ATA_ER_ABRT);
@@ -273,7 +280,7 @@ static void test_ahci_fault_tfes_unc_is_io_and_retryable(void **state)
     ahci_fault_decode(AHCI_PxIS_TFES, (ATA_ER_UNC << 8) | 0x51, &f);
     assert_int_equal(f.err, ERR_IO);
     assert_int_equal(f.ata, ATA_FAULT_MEDIA);
-    assert_true(f.retryable);
+    assert_int_equal(policy(&f), ATA_RETRY_SAME);
     assert_string_equal(f.what, "uncorrectable");
 }
 
@@ -283,7 +290,7 @@ static void test_ahci_fault_tfes_idnf_is_io_not_retried(void **state)
     struct ahci_fault f;
     ahci_fault_decode(AHCI_PxIS_TFES, (ATA_ER_IDNF << 8) | 0x51, &f);
     assert_int_equal(f.err, ERR_IO);
-    assert_false(f.retryable);
+    assert_int_equal(policy(&f), ATA_RETRY_FAIL);
 }
 
 static void test_ahci_fault_tfes_with_bsy_needs_reset(void **state)
@@ -304,7 +311,7 @@ static void test_ahci_fault_host_errors_win_and_need_reset(void **state)
     ahci_fault_decode(AHCI_PxIS_HBFS | AHCI_PxIS_TFES, (ATA_ER_ABRT << 8) | 0x51, &f);
     assert_int_equal(f.err, ERR_IO);
     assert_true(f.needs_reset);
-    assert_true(f.retryable);
+    assert_int_equal(policy(&f), ATA_RETRY_SAME);
     assert_int_equal(f.ata, ATA_FAULT_NONE);
     assert_string_equal(f.what, "host bus error");
     ahci_fault_decode(AHCI_PxIS_IFS, 0x50, &f);
@@ -320,70 +327,8 @@ static void test_ahci_fault_nonfatal_interface_error_retries_without_reset(void 
     struct ahci_fault f;
     ahci_fault_decode(AHCI_PxIS_INFS | AHCI_PxIS_DHRS, 0x50, &f);
     assert_int_equal(f.err, ERR_IO);
-    assert_true(f.retryable);
+    assert_int_equal(policy(&f), ATA_RETRY_SAME);
     assert_false(f.needs_reset);
-}
-
-/* ---- shared ATAPI helpers ----------------------------------------------------------------- */
-
-static void test_atapi_poll_cdbs_have_opcode_and_lengths(void **state)
-{
-    (void)state;
-    uint8_t cdb[ATAPI_CDB_BYTES];
-    memset(cdb, 0xCC, sizeof(cdb));
-    atapi_cdb_test_unit_ready(cdb);
-    const uint8_t tur[ATAPI_CDB_BYTES] = { 0 };
-    assert_memory_equal(cdb, tur, sizeof(tur));
-    atapi_cdb_start_stop(cdb, true);
-    assert_int_equal(cdb[0], ATAPI_START_STOP_UNIT);
-    assert_int_equal(cdb[4], ATAPI_SSU_LOEJ);
-    atapi_cdb_start_stop(cdb, false);
-    assert_int_equal(cdb[4], ATAPI_SSU_LOEJ | ATAPI_SSU_START);
-    atapi_cdb_request_sense(cdb);
-    assert_int_equal(cdb[0], ATAPI_REQUEST_SENSE);
-    assert_int_equal(cdb[4], ATAPI_SENSE_ALLOC);
-    atapi_cdb_read_capacity(cdb);
-    assert_int_equal(cdb[0], ATAPI_READ_CAPACITY);
-    assert_int_equal(cdb[4], 0);
-}
-
-static void test_atapi_read_capacity_rejects_bad_block_size(void **state)
-{
-    (void)state;
-    uint8_t ok[8] = { 0, 0, 0x01, 0x00, 0, 0, 0x08, 0x00 };
-    uint8_t bad[8] = { 0, 0, 0x01, 0x00, 0, 0, 0x02, 0x00 };
-    uint64_t sectors = 0;
-    assert_int_equal(atapi_read_capacity_parse("cd9", ok, 8, &sectors), 0);
-    assert_int_equal(sectors, 257);
-    assert_int_equal(atapi_read_capacity_parse("cd9", bad, 8, &sectors), ERR_CORRUPT);
-    assert_true(klog_contains("atapi: cd9: unusable READ CAPACITY"));
-    assert_int_equal(atapi_read_capacity_parse("cd9", ok, 7, &sectors), ERR_CORRUPT);
-}
-
-static void test_atapi_media_change_is_removal_then_insertion(void **state)
-{
-    (void)state;
-    struct atapi_media m = { 0 };
-    bool removed, inserted;
-    atapi_media_update(&m, ERR_NOMEDIA, 0, &removed, &inserted);
-    assert_false(removed);
-    assert_false(inserted);
-    atapi_media_update(&m, 0, 1000, &removed, &inserted);
-    assert_false(removed);
-    assert_true(inserted);
-    assert_int_equal(m.sectors, 1000);
-    atapi_media_update(&m, 0, 1000, &removed, &inserted);
-    assert_false(removed || inserted);
-    m.changed = true; /* UNIT ATTENTION seen by a read */
-    atapi_media_update(&m, 0, 1000, &removed, &inserted);
-    assert_true(removed && inserted);
-    assert_false(m.changed);
-    atapi_media_update(&m, 0, 2000, &removed, &inserted); /* other disc */
-    assert_true(removed && inserted);
-    atapi_media_update(&m, ERR_NOMEDIA, 0, &removed, &inserted); /* ejected */
-    assert_true(removed);
-    assert_false(inserted);
-    assert_false(m.present);
 }
 
 int main(void)
@@ -411,9 +356,6 @@ int main(void)
         cmocka_unit_test(test_ahci_fault_tfes_with_bsy_needs_reset),
         cmocka_unit_test(test_ahci_fault_host_errors_win_and_need_reset),
         cmocka_unit_test(test_ahci_fault_nonfatal_interface_error_retries_without_reset),
-        cmocka_unit_test(test_atapi_poll_cdbs_have_opcode_and_lengths),
-        cmocka_unit_test(test_atapi_read_capacity_rejects_bad_block_size),
-        cmocka_unit_test(test_atapi_media_change_is_removal_then_insertion),
     };
     return cmocka_run_group_tests_name("ahci", tests, NULL, NULL);
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests for ATAPI command blocks and media events
+/* Unit tests for ATAPI command blocks and their answers
  * (drivers/ata/lib/atapi_cdb.h): READ(10) vs READ(12) selection and their
- * big-endian fields, the polled GESN media-class CDB, parsing of GESN
- * answers (QEMU's ide-cd layout, "no event available", short answers), and
- * the poll decision table (tray open, new media, unchanged, unknown disc). */
+ * big-endian fields, the polled GESN media-class CDB, the TEST UNIT READY,
+ * REQUEST SENSE, READ CAPACITY and START STOP UNIT blocks, parsing of GESN
+ * answers (QEMU's ide-cd layout, "no event available", short answers) and
+ * of READ CAPACITY answers (block size, length, last LBA limit). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,44 +14,46 @@
 #include <cmocka.h>
 
 #include "drivers/ata/lib/atapi_cdb.h"
+#include "drivers/ata/lib/atapi_sense.h"
 #include "kernel/err.h"
+#include "kernel/klog.h"
 
 static void test_atapi_cdb_read_small_count_uses_read10(void **state)
 {
     (void)state;
-    uint8_t cdb[ATAPI_CDB_LEN];
+    uint8_t cdb[ATAPI_PACKET_BYTES];
     memset(cdb, 0xEE, sizeof(cdb));
-    assert_int_equal(atapi_cdb_read(0x01020304, 0x0506, false, cdb), ATAPI_OP_READ_10);
-    const uint8_t want[ATAPI_CDB_LEN] = { 0x28, 0, 1, 2, 3, 4, 0, 5, 6, 0, 0, 0 };
+    assert_int_equal(atapi_cdb_read(0x01020304, 0x0506, false, cdb), ATAPI_READ_10);
+    const uint8_t want[ATAPI_PACKET_BYTES] = { 0x28, 0, 1, 2, 3, 4, 0, 5, 6, 0, 0, 0 };
     assert_memory_equal(cdb, want, sizeof(want));
 }
 
 static void test_atapi_cdb_read_count_beyond_16_bits_uses_read12(void **state)
 {
     (void)state;
-    uint8_t cdb[ATAPI_CDB_LEN];
-    assert_int_equal(atapi_cdb_read(7, ATAPI_READ10_MAX_COUNT, false, cdb), ATAPI_OP_READ_10);
+    uint8_t cdb[ATAPI_PACKET_BYTES];
+    assert_int_equal(atapi_cdb_read(7, ATAPI_READ10_MAX_COUNT, false, cdb), ATAPI_READ_10);
     assert_int_equal(atapi_cdb_read(7, ATAPI_READ10_MAX_COUNT + 1, false, cdb),
-                     ATAPI_OP_READ_12);
-    const uint8_t want[ATAPI_CDB_LEN] = { 0xA8, 0, 0, 0, 0, 7, 0, 1, 0, 0, 0, 0 };
+                     ATAPI_READ_12);
+    const uint8_t want[ATAPI_PACKET_BYTES] = { 0xA8, 0, 0, 0, 0, 7, 0, 1, 0, 0, 0, 0 };
     assert_memory_equal(cdb, want, sizeof(want));
 }
 
 static void test_atapi_cdb_read12_forced_for_small_count(void **state)
 {
     (void)state;
-    uint8_t cdb[ATAPI_CDB_LEN];
-    assert_int_equal(atapi_cdb_read(0xFFFFFFFEu, 32, true, cdb), ATAPI_OP_READ_12);
-    const uint8_t want[ATAPI_CDB_LEN] = { 0xA8, 0, 0xFF, 0xFF, 0xFF, 0xFE, 0, 0, 0, 32, 0, 0 };
+    uint8_t cdb[ATAPI_PACKET_BYTES];
+    assert_int_equal(atapi_cdb_read(0xFFFFFFFEu, 32, true, cdb), ATAPI_READ_12);
+    const uint8_t want[ATAPI_PACKET_BYTES] = { 0xA8, 0, 0xFF, 0xFF, 0xFF, 0xFE, 0, 0, 0, 32, 0, 0 };
     assert_memory_equal(cdb, want, sizeof(want));
 }
 
 static void test_atapi_cdb_gesn_is_polled_media_class(void **state)
 {
     (void)state;
-    uint8_t cdb[ATAPI_CDB_LEN];
+    uint8_t cdb[ATAPI_PACKET_BYTES];
     atapi_cdb_gesn_media(cdb);
-    const uint8_t want[ATAPI_CDB_LEN] = { 0x4A, 0x01, 0, 0, 0x10, 0, 0, 0, 8, 0, 0, 0 };
+    const uint8_t want[ATAPI_PACKET_BYTES] = { 0x4A, 0x01, 0, 0, 0x10, 0, 0, 0, 8, 0, 0, 0 };
     assert_memory_equal(cdb, want, sizeof(want));
 }
 
@@ -100,26 +103,64 @@ static void test_atapi_gesn_short_answers_rejected(void **state)
     assert_int_equal(atapi_gesn_parse_media(NULL, 8, &ev), ERR_INVAL);
 }
 
-static void test_atapi_poll_decide_table(void **state)
+static void test_atapi_cdb_poll_commands_have_opcode_and_lengths(void **state)
 {
     (void)state;
-    struct atapi_media_event open = { .code = ATAPI_MEC_NO_CHANGE, .tray_open = true };
-    struct atapi_media_event same = { .code = ATAPI_MEC_NO_CHANGE, .present = true };
-    struct atapi_media_event fresh = { .code = ATAPI_MEC_NEW_MEDIA, .present = true };
-    struct atapi_media_event swapped = { .code = ATAPI_MEC_MEDIA_CHANGED, .present = true };
-    struct atapi_media_event eject = { .code = ATAPI_MEC_EJECT_REQUEST, .present = true };
-    /* Gone: announce only what was known. */
-    assert_int_equal(atapi_poll_decide(&open, true, false), ATAPI_POLL_REMOVED);
-    assert_int_equal(atapi_poll_decide(&open, false, false), ATAPI_POLL_NOTHING);
-    assert_int_equal(atapi_poll_decide(&open, false, true), ATAPI_POLL_NOTHING);
-    /* Present and nothing happened: no command at all. */
-    assert_int_equal(atapi_poll_decide(&same, true, false), ATAPI_POLL_NOTHING);
-    assert_int_equal(atapi_poll_decide(&eject, true, false), ATAPI_POLL_NOTHING);
-    /* A disc to look at. */
-    assert_int_equal(atapi_poll_decide(&same, false, false), ATAPI_POLL_CHECK);
-    assert_int_equal(atapi_poll_decide(&same, true, true), ATAPI_POLL_CHECK);
-    assert_int_equal(atapi_poll_decide(&fresh, true, false), ATAPI_POLL_CHECK);
-    assert_int_equal(atapi_poll_decide(&swapped, true, false), ATAPI_POLL_CHECK);
+    uint8_t cdb[ATAPI_PACKET_BYTES];
+    memset(cdb, 0xCC, sizeof(cdb));
+    atapi_cdb_test_unit_ready(cdb);
+    const uint8_t tur[ATAPI_PACKET_BYTES] = { 0 };
+    assert_memory_equal(cdb, tur, sizeof(tur));
+    memset(cdb, 0xCC, sizeof(cdb));
+    atapi_cdb_request_sense(cdb);
+    const uint8_t req[ATAPI_PACKET_BYTES] = { 0x03, 0, 0, 0, ATAPI_SENSE_FULL_BYTES };
+    assert_memory_equal(cdb, req, sizeof(req));
+    memset(cdb, 0xCC, sizeof(cdb));
+    atapi_cdb_read_capacity(cdb);
+    const uint8_t rcap[ATAPI_PACKET_BYTES] = { 0x25 };
+    assert_memory_equal(cdb, rcap, sizeof(rcap));
+}
+
+static void test_atapi_cdb_start_stop_eject_vs_load(void **state)
+{
+    (void)state;
+    uint8_t cdb[ATAPI_PACKET_BYTES];
+    memset(cdb, 0xCC, sizeof(cdb));
+    atapi_cdb_start_stop(cdb, true);
+    const uint8_t eject[ATAPI_PACKET_BYTES] = { 0x1B, 0, 0, 0, 0x02 }; /* LoEj */
+    assert_memory_equal(cdb, eject, sizeof(eject));
+    atapi_cdb_start_stop(cdb, false);
+    const uint8_t load[ATAPI_PACKET_BYTES] = { 0x1B, 0, 0, 0, 0x03 }; /* LoEj + Start */
+    assert_memory_equal(cdb, load, sizeof(load));
+}
+
+static void test_atapi_read_capacity_gives_last_lba_plus_one(void **state)
+{
+    (void)state;
+    const uint8_t ok[8] = { 0, 0, 0x01, 0x00, 0, 0, 0x08, 0x00 };
+    const uint8_t max[8] = { 0xFF, 0xFF, 0xFF, 0xFE, 0, 0, 0x08, 0x00 };
+    uint64_t sectors = 0;
+    assert_int_equal(atapi_read_capacity_parse("cd9", ok, 8, &sectors), 0);
+    assert_int_equal(sectors, 257);
+    assert_int_equal(atapi_read_capacity_parse("cd9", max, 8, &sectors), 0);
+    assert_int_equal(sectors, 0xFFFFFFFFull);
+}
+
+static void test_atapi_read_capacity_bad_answers_rejected_and_logged(void **state)
+{
+    (void)state;
+    const uint8_t ok[8] = { 0, 0, 0x01, 0x00, 0, 0, 0x08, 0x00 };
+    const uint8_t bad_block[8] = { 0, 0, 0x01, 0x00, 0, 0, 0x02, 0x00 };
+    const uint8_t last_all_ones[8] = { 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0x08, 0x00 };
+    uint64_t sectors = 42;
+    assert_int_equal(atapi_read_capacity_parse("cd9", bad_block, 8, &sectors), ERR_CORRUPT);
+    assert_true(klog_contains("atapi: cd9: unusable READ CAPACITY (8 bytes, last lba 256, "
+                              "block 512)"));
+    assert_int_equal(atapi_read_capacity_parse("cd9", ok, 7, &sectors), ERR_CORRUPT);
+    assert_true(klog_contains("atapi: cd9: unusable READ CAPACITY (7 bytes"));
+    assert_int_equal(atapi_read_capacity_parse("cd9", last_all_ones, 8, &sectors),
+                     ERR_CORRUPT);
+    assert_int_equal(sectors, 42); /* untouched on rejection */
 }
 
 int main(void)
@@ -133,7 +174,10 @@ int main(void)
         cmocka_unit_test(test_atapi_gesn_tray_open_no_disc),
         cmocka_unit_test(test_atapi_gesn_no_event_available_is_unsupported),
         cmocka_unit_test(test_atapi_gesn_short_answers_rejected),
-        cmocka_unit_test(test_atapi_poll_decide_table),
+        cmocka_unit_test(test_atapi_cdb_poll_commands_have_opcode_and_lengths),
+        cmocka_unit_test(test_atapi_cdb_start_stop_eject_vs_load),
+        cmocka_unit_test(test_atapi_read_capacity_gives_last_lba_plus_one),
+        cmocka_unit_test(test_atapi_read_capacity_bad_answers_rejected_and_logged),
     };
     return cmocka_run_group_tests_name("atapi_cdb", tests, NULL, NULL);
 }

@@ -3,7 +3,9 @@
  * fixed and descriptor formats, short and malformed blocks, the fallback to
  * the key in the ATA error register, the classes the driver acts on (no
  * medium, becoming ready, medium changed 06/28, reset 06/29, out of range,
- * unsupported) with their error codes and retry decisions, and log names.
+ * unsupported) with their error codes and retry decisions, the error of a
+ * check condition (never success without a reason), which senses are worth
+ * an error line, and log names and text.
  * Sense blocks are laid out byte by byte as SPC-3 §4.5 and QEMU's ide-cd
  * produce them. */
 #include <setjmp.h>
@@ -181,6 +183,57 @@ static void test_atapi_sense_names_for_logs(void **state)
     assert_null(atapi_sense_asc_name(&s));
 }
 
+static void test_atapi_sense_check_condition_without_reason_is_io_error(void **state)
+{
+    (void)state;
+    struct atapi_sense s;
+    atapi_sense_from_error_reg(0x04, &s); /* ABRT only: key 0 */
+    assert_int_equal(atapi_sense_to_err(&s), ERR_IO);
+    struct atapi_sense recovered = { .key = ATAPI_KEY_RECOVERED };
+    assert_int_equal(atapi_sense_to_err(&recovered), 0);
+    struct atapi_sense new_disc = { .key = 6, .asc = 0x28, .has_asc = true };
+    assert_int_equal(atapi_sense_to_err(&new_disc), ERR_NOMEDIA);
+    struct atapi_sense reset = { .key = 6, .asc = 0x29, .has_asc = true };
+    assert_int_equal(atapi_sense_to_err(&reset), ERR_IO);
+    struct atapi_sense range = { .key = 5, .asc = 0x21, .has_asc = true };
+    assert_int_equal(atapi_sense_to_err(&range), ERR_EOM);
+}
+
+static void test_atapi_sense_normal_states_are_not_logged(void **state)
+{
+    (void)state;
+    struct atapi_sense no_disc = { .key = 2, .asc = 0x3A, .has_asc = true };
+    struct atapi_sense becoming = { .key = 2, .asc = 0x04, .ascq = 0x01, .has_asc = true };
+    struct atapi_sense new_disc = { .key = 6, .asc = 0x28, .has_asc = true };
+    struct atapi_sense reset = { .key = 6, .asc = 0x29, .has_asc = true };
+    struct atapi_sense refused = { .key = 5, .asc = 0x20, .has_asc = true };
+    struct atapi_sense unreadable = { .key = 3, .asc = 0x11, .has_asc = true };
+    struct atapi_sense range = { .key = 5, .asc = 0x21, .has_asc = true };
+    assert_false(atapi_sense_is_worth_logging(&no_disc, 0x00));
+    assert_false(atapi_sense_is_worth_logging(&becoming, 0x00));
+    assert_false(atapi_sense_is_worth_logging(&new_disc, 0x28));
+    assert_false(atapi_sense_is_worth_logging(&reset, 0x00));
+    /* GESN refused is how a drive without media events answers. */
+    assert_false(atapi_sense_is_worth_logging(&refused, 0x4A));
+    assert_true(atapi_sense_is_worth_logging(&refused, 0x28));
+    assert_true(atapi_sense_is_worth_logging(&unreadable, 0x28));
+    assert_true(atapi_sense_is_worth_logging(&range, 0xA8));
+}
+
+static void test_atapi_sense_describe_gives_key_asc_and_codes(void **state)
+{
+    (void)state;
+    char buf[ATAPI_SENSE_TEXT_BYTES];
+    struct atapi_sense s = { .key = 2, .asc = 0x3A, .has_asc = true };
+    assert_string_equal(atapi_sense_describe(&s, buf, sizeof(buf)),
+                        "not ready, medium not present (sense 2/3a/00)");
+    struct atapi_sense odd = { .key = 4, .asc = 0x99, .ascq = 0x07, .has_asc = true };
+    assert_string_equal(atapi_sense_describe(&odd, buf, sizeof(buf)),
+                        "hardware error (sense 4/99/07)");
+    char tiny[8];
+    assert_string_equal(atapi_sense_describe(&s, tiny, sizeof(tiny)), "not rea");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +248,9 @@ int main(void)
         cmocka_unit_test(test_atapi_sense_illegal_request_split_by_asc),
         cmocka_unit_test(test_atapi_sense_other_keys_map_to_io_or_success),
         cmocka_unit_test(test_atapi_sense_names_for_logs),
+        cmocka_unit_test(test_atapi_sense_check_condition_without_reason_is_io_error),
+        cmocka_unit_test(test_atapi_sense_normal_states_are_not_logged),
+        cmocka_unit_test(test_atapi_sense_describe_gives_key_asc_and_codes),
     };
     return cmocka_run_group_tests_name("atapi_sense", tests, NULL, NULL);
 }

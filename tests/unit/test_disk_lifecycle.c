@@ -204,6 +204,7 @@ static void test_disk_short_table_uses_defaults_for_missing_callbacks(void **sta
     assert_int_equal(media_write(m, 0, 1, buf, &done), ERR_NOTSUP);
     assert_int_equal(media_flush(m), 0);
     assert_int_equal(disk_load_tray(d, DISK_TRAY_EJECT), ERR_NOTSUP);
+    assert_false(disk_has_tray(d));
     assert_int_equal(disk_adjust_cache_size(d, 4096), 4096);
     /* The fake's own read/write/flush/... lie beyond strucsize: never called. */
     assert_int_equal(fake_disk_count(f, FAKE_CALL_READ), 0);

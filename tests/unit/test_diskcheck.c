@@ -3,7 +3,9 @@
  * drivers: `diskcheck NAME [rw]` passes every rule on a well-behaved driver
  * and names the rule a misbehaving one breaks; `disks`, `parts`, `media` and
  * `dhash` print exactly the documented lines (dhash checked against a SHA-256
- * of the fake's own bytes). */
+ * of the fake's own bytes); `eject` / `load` reach any driver's LoadTray with
+ * the right flag and print nothing, and an unknown disk, a driver without
+ * LoadTray, a refused tray or bad arguments give one `error:` line. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -425,6 +427,109 @@ static void test_dhash_rejects_bad_arguments_and_ranges(void **state)
     dc_done(f);
 }
 
+/* ---- eject / load ---------------------------------------------------------------------------- */
+
+/* A driver whose drive refuses every tray command. */
+static int refusing_tray_calls;
+
+static int STDCALL refusing_query(void *userdata, DISKMEDIAINFO *info)
+{
+    (void)userdata;
+    (void)info;
+    return DISK_STATUS_NO_MEDIA;
+}
+
+static int STDCALL refusing_tray(void *userdata, int flags)
+{
+    (void)userdata;
+    (void)flags;
+    refusing_tray_calls++;
+    return DISK_STATUS_GENERAL_ERROR;
+}
+
+static DISKFUNC refusing_funcs = {
+    .strucsize = sizeof(DISKFUNC),
+    .querymedia = refusing_query,
+    .LoadTray = refusing_tray,
+};
+
+static const char *tray_run(const char *line, int *failed)
+{
+    print_host_capture_begin();
+    *failed = shell_execute(line);
+    return print_host_captured();
+}
+
+static struct fake_disk *tray_fake(const char *name, uint32_t strucsize)
+{
+    struct fake_disk_config cfg = { .sector_size = 2048, .capacity = 16, .strucsize = strucsize };
+    struct fake_disk *f = NULL;
+    assert_int_equal(fake_disk_create(&cfg, &f), 0);
+    assert_int_equal(fake_disk_add(f, name), 0);
+    return f;
+}
+
+static void test_disk_cmds_eject_and_load_call_load_tray_silently(void **state)
+{
+    (void)state;
+    struct fake_disk *f = tray_fake("tcd0", 0);
+    int failed = -1;
+    assert_true(disk_has_tray(fake_disk_handle(f)));
+    assert_string_equal(tray_run("eject tcd0", &failed), "");
+    assert_int_equal(failed, 0);
+    assert_string_equal(tray_run("load TCD0", &failed), ""); /* names ignore case */
+    assert_int_equal(failed, 0);
+    assert_int_equal(fake_disk_count(f, FAKE_CALL_TRAY), 2);
+    long first = fake_disk_log_find(f, FAKE_CALL_TRAY, 1);
+    long second = fake_disk_log_find(f, FAKE_CALL_TRAY, 2);
+    assert_int_equal(fake_disk_log_at(f, (size_t)first).requested, DISK_TRAY_EJECT);
+    assert_int_equal(fake_disk_log_at(f, (size_t)second).requested, DISK_TRAY_LOAD);
+    fake_disk_del(f);
+    fake_disk_destroy(f);
+}
+
+static void test_disk_cmds_driver_without_tray_is_one_error_line(void **state)
+{
+    (void)state;
+    /* The table ends before LoadTray: the block layer's default stands in. */
+    struct fake_disk *f = tray_fake("tshort", offsetof(DISKFUNC, LoadTray));
+    int failed = 0;
+    assert_false(disk_has_tray(fake_disk_handle(f)));
+    assert_string_equal(tray_run("eject tshort", &failed),
+                        "error: tshort has no tray (the driver offers no LoadTray)\n");
+    assert_int_equal(failed, 1);
+    assert_string_equal(tray_run("load tshort", &failed),
+                        "error: tshort has no tray (the driver offers no LoadTray)\n");
+    assert_int_equal(fake_disk_count(f, FAKE_CALL_TRAY), 0);
+    fake_disk_del(f);
+    fake_disk_destroy(f);
+}
+
+static void test_disk_cmds_refused_tray_names_command_disk_and_error(void **state)
+{
+    (void)state;
+    void *h = DiskAdd(&refusing_funcs, "trefuse", NULL, 0);
+    int failed = 0;
+    assert_non_null(h);
+    refusing_tray_calls = 0;
+    assert_string_equal(tray_run("eject trefuse", &failed),
+                        "error: eject trefuse failed (ERR_IO)\n");
+    assert_int_equal(failed, 1);
+    assert_string_equal(tray_run("load trefuse", &failed), "error: load trefuse failed (ERR_IO)\n");
+    assert_int_equal(refusing_tray_calls, 2);
+    DiskDel(h);
+}
+
+static void test_disk_cmds_unknown_disk_and_bad_usage_are_errors(void **state)
+{
+    (void)state;
+    int failed = 0;
+    assert_string_equal(tray_run("eject nosuch", &failed), "error: no such disk 'nosuch'\n");
+    assert_int_equal(failed, 1);
+    assert_string_equal(tray_run("eject", &failed), "error: usage: eject NAME\n");
+    assert_string_equal(tray_run("load a b", &failed), "error: usage: load NAME\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +549,11 @@ int main(void)
         cmocka_unit_test_setup(test_media_prints_diskmediainfo, dc_setup),
         cmocka_unit_test_setup(test_dhash_prints_sha256_of_the_raw_sectors, dc_setup),
         cmocka_unit_test_setup(test_dhash_rejects_bad_arguments_and_ranges, dc_setup),
+        cmocka_unit_test_setup(test_disk_cmds_eject_and_load_call_load_tray_silently, dc_setup),
+        cmocka_unit_test_setup(test_disk_cmds_driver_without_tray_is_one_error_line, dc_setup),
+        cmocka_unit_test_setup(test_disk_cmds_refused_tray_names_command_disk_and_error,
+                               dc_setup),
+        cmocka_unit_test_setup(test_disk_cmds_unknown_disk_and_bad_usage_are_errors, dc_setup),
     };
     return cmocka_run_group_tests_name("diskcheck", tests, dc_group_setup, NULL);
 }

@@ -94,7 +94,6 @@ void ahci_fault_decode(uint32_t pxis, uint32_t tfd, struct ahci_fault *out)
     out->error = (uint8_t)(tfd >> AHCI_TFD_ERR_SHIFT);
     out->ata = ATA_FAULT_NONE;
     out->needs_reset = false;
-    out->retryable = false;
     out->err = 0;
     out->what = "none";
 
@@ -107,7 +106,6 @@ void ahci_fault_decode(uint32_t pxis, uint32_t tfd, struct ahci_fault *out)
         out->what = "overflow";
     if (pxis & (AHCI_PxIS_HBFS | AHCI_PxIS_HBDS | AHCI_PxIS_IFS | AHCI_PxIS_OFS)) {
         out->err = ERR_IO;
-        out->retryable = true;
         out->needs_reset = true;
         return;
     }
@@ -117,7 +115,6 @@ void ahci_fault_decode(uint32_t pxis, uint32_t tfd, struct ahci_fault *out)
         if (out->ata == ATA_FAULT_NONE)
             out->ata = ATA_FAULT_DEVICE; /* TFES without ERR/DF: still a failure */
         out->err = ata_fault_to_err(out->ata);
-        out->retryable = ata_fault_is_retryable(out->ata);
         out->needs_reset = (out->status & (AHCI_TFD_STS_BSY | AHCI_TFD_STS_DRQ)) != 0;
         out->what = ata_fault_name(out->ata);
         return;
@@ -126,7 +123,6 @@ void ahci_fault_decode(uint32_t pxis, uint32_t tfd, struct ahci_fault *out)
      *    have completed badly; repeat it. */
     if (pxis & AHCI_PxIS_INFS) {
         out->err = ERR_IO;
-        out->retryable = true;
         out->what = "interface error";
     }
 }

@@ -3,8 +3,10 @@
  * (CAP, CAP2, VS) into a trusted struct, a port's PxSIG into a device kind,
  * PxSSTS into link state and speed, and the error state of a finished
  * command (PxIS plus the PxTFD status/error bytes) into one kernel error
- * code and a retry decision. Pure code, hosted-testable; the driver reads
- * the registers and never interprets the bits itself.
+ * code, the device's ATA fault (for the shared retry policy,
+ * drivers/ata/lib/ata_retry.h) and whether the port needs a reset. Pure
+ * code, hosted-testable; the driver reads the registers and never
+ * interprets the bits itself.
  * Register values are hardware input: every field is masked and unknown
  * encodings become "unknown"/ERR_IO, never a crash.
  * Spec: AHCI 1.3.1 §3.1.1 (CAP), §3.1.5 (VS), §3.3.5 (PxIS), §3.3.8
@@ -62,7 +64,6 @@ const char *ahci_link_speed_name(uint32_t ssts);
 /* Outcome of a finished or failed command. */
 struct ahci_fault {
     int err;               /* 0, ERR_IO, ERR_NOTSUP */
-    bool retryable;        /* repeating the command (after recovery) may help */
     bool needs_reset;      /* the port must be COMRESET before the next command */
     enum ata_fault ata;    /* device's own verdict (TFES); ATA_FAULT_NONE otherwise */
     const char *what;      /* short text for the log line */
@@ -72,8 +73,9 @@ struct ahci_fault {
 /* Classify a command's end from the PxIS bits it raised and PxTFD.
  * Host-side errors (HBFS, HBDS, IFS, OFS) take precedence and always need a
  * port reset; TFES is classified by the ATA status/error bytes
- * (ata_error_classify, drivers/ata/lib); INFS alone is retryable without a
- * reset. No error bit and a clear ERR/DF status is success (err 0).
+ * (ata_error_classify, drivers/ata/lib); INFS alone is ERR_IO without a
+ * reset. Host and interface errors leave `ata` at ATA_FAULT_NONE, so the
+ * retry policy repeats them; the device's faults are judged by kind. No error bit and a clear ERR/DF status is success (err 0).
  * A TFES with BSY or DRQ still set also needs a reset (AHCI §6.2.2.1).
  * Context: any. */
 void ahci_fault_decode(uint32_t pxis, uint32_t tfd, struct ahci_fault *out);

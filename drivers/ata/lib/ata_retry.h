@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Retry policy of a failed ATA data command: given how an attempt ended,
  * decide whether to repeat it as is, repeat it once by PIO (a DMA command the
- * device aborted) or give up. Pure code, hosted-testable; the IDE driver
- * (drivers/ata/ata_disk.c) and any other ATA transport may use it.
+ * device aborted) or give up. Pure code, hosted-testable; used by the IDE
+ * driver (drivers/ata/ata_disk.c) and the AHCI driver (drivers/ahci/
+ * ahci_disk.c, which never asks for PIO).
  * The rules, in order: no attempts left -> give up; a timeout (the caller
  * has reset the channel) or a protocol error with clean registers (no DRQ
  * when data was due, a bus-master error) -> repeat; an abort of a DMA command -> one try by

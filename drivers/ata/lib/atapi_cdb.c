@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* ATAPI CDB builders, GESN media-event parsing and the poll decision
- * (contract in atapi_cdb.h). CDB fields are big-endian. */
+/* ATAPI CDB builders and answer parsers (contract in atapi_cdb.h). CDB and
+ * answer fields are big-endian. */
 #include "drivers/ata/lib/atapi_cdb.h"
+#include "drivers/ata/lib/atapi_sense.h"
 #include "kernel/err.h"
+#include "kernel/klog.h"
 #include "kernel/lib/kstring.h"
 
 /* GESN (MMC-5 §6.6.1): byte 1 bit 0 Polled, byte 4 class request bitmap,
@@ -17,6 +19,11 @@
 #define GESN_HEADER 4
 #define MEDIA_TRAY_OPEN 0x01
 #define MEDIA_PRESENT 0x02
+/* REQUEST SENSE (SPC-3 §6.27): allocation length in byte 4. */
+#define SENSE_ALLOC_BYTE 4
+/* READ CAPACITY (MMC-5 §6.21): last LBA in bytes 0-3, block length in 4-7.
+ * 2^32 - 1 would make the count overflow the 32-bit LBA of READ(10/12). */
+#define RCAP_LAST_LBA_MAX 0xFFFFFFFEull
 
 static void put_be32(uint8_t *p, uint32_t v)
 {
@@ -26,29 +33,61 @@ static void put_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
+static uint32_t be32_at(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* A zeroed CDB with its opcode. */
+static void cdb_start(uint8_t *cdb, uint8_t op)
+{
+    memset(cdb, 0, ATAPI_PACKET_BYTES);
+    cdb[0] = op;
+}
+
 uint8_t atapi_cdb_read(uint32_t lba, uint32_t count, bool use_read12, uint8_t *cdb)
 {
-    memset(cdb, 0, ATAPI_CDB_LEN);
-    put_be32(cdb + 2, lba);
     if (!use_read12 && count <= ATAPI_READ10_MAX_COUNT) {
-        cdb[0] = ATAPI_OP_READ_10;
+        cdb_start(cdb, ATAPI_READ_10);
+        put_be32(cdb + 2, lba);
         cdb[7] = (uint8_t)(count >> 8);
         cdb[8] = (uint8_t)count;
-        return ATAPI_OP_READ_10;
+        return ATAPI_READ_10;
     }
-    cdb[0] = ATAPI_OP_READ_12;
+    cdb_start(cdb, ATAPI_READ_12);
+    put_be32(cdb + 2, lba);
     put_be32(cdb + 6, count);
-    return ATAPI_OP_READ_12;
+    return ATAPI_READ_12;
 }
 
 void atapi_cdb_gesn_media(uint8_t *cdb)
 {
-    memset(cdb, 0, ATAPI_CDB_LEN);
-    cdb[0] = ATAPI_OP_GESN;
+    cdb_start(cdb, ATAPI_GET_EVENT_STATUS);
     cdb[1] = GESN_POLLED;
     cdb[4] = GESN_CLASS_MEDIA_BIT;
-    cdb[7] = 0;
     cdb[8] = ATAPI_GESN_MEDIA_BYTES;
+}
+
+void atapi_cdb_test_unit_ready(uint8_t *cdb)
+{
+    cdb_start(cdb, ATAPI_TEST_UNIT_READY);
+}
+
+void atapi_cdb_request_sense(uint8_t *cdb)
+{
+    cdb_start(cdb, ATAPI_REQUEST_SENSE);
+    cdb[SENSE_ALLOC_BYTE] = ATAPI_SENSE_FULL_BYTES;
+}
+
+void atapi_cdb_read_capacity(uint8_t *cdb)
+{
+    cdb_start(cdb, ATAPI_READ_CAPACITY);
+}
+
+void atapi_cdb_start_stop(uint8_t *cdb, bool eject)
+{
+    cdb_start(cdb, ATAPI_START_STOP_UNIT);
+    cdb[4] = (uint8_t)(eject ? ATAPI_SSU_LOEJ : ATAPI_SSU_LOEJ | ATAPI_SSU_START);
 }
 
 int atapi_gesn_parse_media(const uint8_t *buf, uint32_t len, struct atapi_media_event *out)
@@ -72,13 +111,17 @@ int atapi_gesn_parse_media(const uint8_t *buf, uint32_t len, struct atapi_media_
     return 0;
 }
 
-enum atapi_poll_action atapi_poll_decide(const struct atapi_media_event *ev, bool known_present,
-                                         bool change_flagged)
+int atapi_read_capacity_parse(const char *name, const uint8_t *buf, uint32_t len,
+                              uint64_t *sectors)
 {
-    if (ev->tray_open || !ev->present)
-        return known_present ? ATAPI_POLL_REMOVED : ATAPI_POLL_NOTHING;
-    if (!known_present || change_flagged || ev->code == ATAPI_MEC_NEW_MEDIA ||
-        ev->code == ATAPI_MEC_MEDIA_CHANGED)
-        return ATAPI_POLL_CHECK;
-    return ATAPI_POLL_NOTHING;
+    uint64_t last = len >= ATAPI_RCAP_BYTES ? be32_at(buf) : 0;
+    uint32_t block = len >= ATAPI_RCAP_BYTES ? be32_at(buf + 4) : 0;
+
+    if (len < ATAPI_RCAP_BYTES || block != ATAPI_SECTOR_BYTES || last > RCAP_LAST_LBA_MAX) {
+        pr_err("atapi: %s: unusable READ CAPACITY (%lu bytes, last lba %llu, block %lu)", name,
+               (unsigned long)len, (unsigned long long)last, (unsigned long)block);
+        return ERR_CORRUPT;
+    }
+    *sectors = last + 1;
+    return 0;
 }

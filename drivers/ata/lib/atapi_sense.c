@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Sense data parsing and classification (contract in atapi_sense.h). */
 #include "drivers/ata/lib/atapi_sense.h"
+#include "drivers/ata/defs.h"
 #include "kernel/err.h"
+#include "kernel/lib/format.h"
 #include "kernel/lib/kstring.h"
 
 /* Response codes (SPC-3 §4.5.1, byte 0 bits 6:0). */
@@ -61,7 +63,7 @@ int atapi_sense_decode(const uint8_t *buf, uint32_t len, struct atapi_sense *out
 void atapi_sense_from_error_reg(uint8_t error_reg, struct atapi_sense *out)
 {
     memset(out, 0, sizeof(*out));
-    out->key = (uint8_t)(error_reg >> 4);
+    out->key = (uint8_t)(error_reg >> ATAPI_ER_SENSE_SHIFT);
 }
 
 enum atapi_sense_class atapi_sense_classify(const struct atapi_sense *s)
@@ -112,6 +114,29 @@ int atapi_sense_class_to_err(enum atapi_sense_class cls)
     }
 }
 
+int atapi_sense_to_err(const struct atapi_sense *s)
+{
+    if (s->key == ATAPI_KEY_NO_SENSE)
+        return ERR_IO;
+    return atapi_sense_class_to_err(atapi_sense_classify(s));
+}
+
+bool atapi_sense_is_worth_logging(const struct atapi_sense *s, uint8_t opcode)
+{
+    switch (atapi_sense_classify(s)) {
+    case ATAPI_SENSE_OK:
+    case ATAPI_SENSE_NO_MEDIUM:
+    case ATAPI_SENSE_BECOMING_READY:
+    case ATAPI_SENSE_MEDIUM_CHANGED:
+    case ATAPI_SENSE_RESET:
+        return false;
+    case ATAPI_SENSE_UNSUPPORTED:
+        return opcode != ATAPI_GET_EVENT_STATUS;
+    default:
+        return true;
+    }
+}
+
 bool atapi_sense_is_retryable(enum atapi_sense_class cls)
 {
     return cls == ATAPI_SENSE_BECOMING_READY || cls == ATAPI_SENSE_RESET ||
@@ -155,4 +180,13 @@ const char *atapi_sense_asc_name(const struct atapi_sense *s)
     default:
         return NULL;
     }
+}
+
+const char *atapi_sense_describe(const struct atapi_sense *s, char *buf, size_t len)
+{
+    const char *what = atapi_sense_asc_name(s);
+
+    ksnprintf(buf, len, "%s%s%s (sense %x/%02x/%02x)", atapi_sense_key_name(s->key),
+              what ? ", " : "", what ? what : "", s->key, s->asc, s->ascq);
+    return buf;
 }

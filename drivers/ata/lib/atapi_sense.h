@@ -2,8 +2,10 @@
 /* SCSI sense data of an ATAPI (or any SCSI-command) device: REQUEST SENSE
  * bytes become a trusted struct atapi_sense (key, ASC, ASCQ), which is then
  * classified into what the driver acts on (no medium, medium changed, out of
- * range, retry...) and one kernel error code. Names for log lines too. Pure
- * code, hosted-testable; shared by drivers/ata and other transports.
+ * range, retry...) and one kernel error code, with the rule for which
+ * senses are worth an error line and names for that line. Pure code,
+ * hosted-testable; shared by every ATAPI transport (drivers/ata IDE,
+ * drivers/ahci).
  * Rejected (ERR_CORRUPT, no log: the caller falls back to the sense key in
  * the ATA error register): fewer than 8 bytes, a response code other than
  * 0x70-0x73. Tolerated: a fixed-format block whose length (buffer or its
@@ -82,6 +84,20 @@ enum atapi_sense_class atapi_sense_classify(const struct atapi_sense *s);
  * ERR_IO (the rest). Context: any. */
 int atapi_sense_class_to_err(enum atapi_sense_class cls);
 
+/* Kernel error code of a command that ended in CHECK CONDITION with sense
+ * *s: that of its class, except NO SENSE (the device failed the command but
+ * named no reason, or only the error register was left and its key is 0),
+ * which is ERR_IO - a failed command never turns into success. RECOVERED
+ * ERROR stays 0: the command completed (SPC-3 §4.5.6). Context: any. */
+int atapi_sense_to_err(const struct atapi_sense *s);
+
+/* True if a command failing with sense *s deserves an error line: false for
+ * the states a drive reports in normal life (no medium, becoming ready, any
+ * UNIT ATTENTION, no error) and for GET EVENT STATUS refused as unsupported
+ * (`opcode` is the failed command's; that refusal is how a drive without
+ * media events answers). Context: any. */
+bool atapi_sense_is_worth_logging(const struct atapi_sense *s, uint8_t opcode);
+
 /* True when repeating the same command may succeed (becoming ready, reset
  * unit attention, aborted command). Context: any. */
 bool atapi_sense_is_retryable(enum atapi_sense_class cls);
@@ -90,5 +106,12 @@ bool atapi_sense_is_retryable(enum atapi_sense_class cls);
  * ASC/ASCQ ("medium not present") or NULL. Never NULL for the key. */
 const char *atapi_sense_key_name(uint8_t key);
 const char *atapi_sense_asc_name(const struct atapi_sense *s);
+
+/* The text of an error line into buf (len >= ATAPI_SENSE_TEXT_BYTES keeps
+ * it whole; shorter is truncated): "<key>[, <asc name>] (sense K/AA/QQ)",
+ * e.g. "not ready, medium not present (sense 2/3a/00)". Returns buf.
+ * Context: any. */
+#define ATAPI_SENSE_TEXT_BYTES 96
+const char *atapi_sense_describe(const struct atapi_sense *s, char *buf, size_t len);
 
 #endif

@@ -6,8 +6,10 @@ in 2048-byte sectors, `dhash` of the whole disc equals the host's sha256
 of the ISO and `hash` of each file equals hashlib's. Then QMP `eject` and
 `blockdev-change-medium` to a second ISO: the AHCI poll thread reports the
 removal (DiskMediaChanged 0, old media closed) and the new disc's bytes
-are seen; the shell's `disks` follows each step. Finally `remove cd0`
-ejects the disc through DISKFUNC LoadTray (START STOP UNIT)."""
+are seen; the shell's `disks` follows each step. Then the block layer's
+`eject cd0` / `load cd0` move the tray through DISKFUNC LoadTray (START
+STOP UNIT): the disc goes and comes back with the same bytes. Finally
+`remove cd0` ejects it the same way after a flush."""
 
 import hashlib
 import os
@@ -70,6 +72,12 @@ def run(vm, ctx):
     # A new disc: new size, new bytes.
     path, sectors, digest = ISOS["b"]
     vm.qmp.execute("blockdev-change-medium", {"id": "cdx", "filename": path, "format": "raw"})
+    wait_disk(vm, "cd0", r"cd0 sectors=%d sector_size=2048 media=yes ro=yes" % sectors)
+    assert vm.cmd("dhash cd0 0 %d" % sectors, timeout=60) == [digest]
+    # The shell's tray commands reach the AHCI drive through the block layer.
+    assert vm.cmd("eject cd0") == []
+    wait_disk(vm, "cd0", r"cd0 sectors=0 sector_size=0 media=no")
+    assert vm.cmd("load cd0") == []
     wait_disk(vm, "cd0", r"cd0 sectors=%d sector_size=2048 media=yes ro=yes" % sectors)
     assert vm.cmd("dhash cd0 0 %d" % sectors, timeout=60) == [digest]
     # The block layer's LoadTray (START STOP UNIT, LoEj) through `remove`.

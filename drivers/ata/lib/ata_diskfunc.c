@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+/* DISKFUNC request clipping and status conversion of the ATA-family
+ * drivers (contract in ata_diskfunc.h). */
+#include "drivers/ata/lib/ata_diskfunc.h"
+#include "blkdev/diskfunc.h"
+#include "kernel/err.h"
+
+int ata_request_clip(int64_t start, int count, uint64_t capacity_sectors, uint32_t *want,
+                     bool *clipped)
+{
+    *want = 0;
+    *clipped = false;
+    if (count < 0 || start < 0)
+        return ERR_INVAL;
+    if ((uint64_t)start >= capacity_sectors)
+        return count ? ERR_EOM : 0;
+    /* Overflow-safe: the room left is computed, never start + count. */
+    uint64_t room = capacity_sectors - (uint64_t)start;
+    *clipped = (uint64_t)count > room;
+    *want = *clipped ? (uint32_t)room : (uint32_t)count;
+    return 0;
+}
+
+int ata_err_to_status(int err)
+{
+    switch (err) {
+    case 0:
+        return DISK_STATUS_OK;
+    case ERR_NOMEDIA:
+        return DISK_STATUS_NO_MEDIA;
+    case ERR_EOM:
+        return DISK_STATUS_END_OF_MEDIA;
+    case ERR_NOMEM:
+        return DISK_STATUS_NO_MEMORY;
+    case ERR_INVAL:
+        return DISK_STATUS_INVALID_CALL;
+    default:
+        return DISK_STATUS_GENERAL_ERROR;
+    }
+}
