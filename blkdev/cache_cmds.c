@@ -82,74 +82,14 @@ static int cache_cmd(int argc, char **argv)
     return shell_error("usage: cache [size MB | drop]");
 }
 
-/* Disk names in disk_for_each order (DiskAdd order: disk.c appends). */
-struct sync_disk_names {
-    char (*name)[DISK_NAME_MAX + 1];
-    size_t n, cap;
-};
-
-static int sync_collect_disk_cb(struct disk *d, void *ctx)
-{
-    struct sync_disk_names *dn = ctx;
-    if (dn->n == dn->cap) {
-        size_t cap = dn->cap ? 2 * dn->cap : 8;
-        void *p = krealloc(dn->name, cap * sizeof(*dn->name));
-        if (!p)
-            return ERR_NOMEM;
-        dn->name = p;
-        dn->cap = cap;
-    }
-    kstrlcpy(dn->name[dn->n++], disk_name(d), sizeof(dn->name[0]));
-    return 0;
-}
-
-/* One disk: its mounted file systems (FAT copies, FSInfo, dirty bit go into
- * the cache), then its dirty sectors to the driver and the driver's flush.
- * Returns the first error; a disk that went away meanwhile is skipped. */
-static int sync_one_disk(const char *name)
-{
-    struct disk *d;
-    struct media *m;
-    int first = 0;
-    if (disk_find(name, &d))
-        return 0;
-    if (disk_get_media(d, &m) == 0) {
-        for (unsigned n = 1; n <= media_part_count(m); n++) {
-            const struct fsprobe *probe;
-            void *fs;
-            if (fsprobe_if_mounted(m, n, &probe, &fs) || !probe->sync)
-                continue;
-            int rc = probe->sync(fs);
-            if (rc && !first)
-                first = rc;
-        }
-        int rc = cache_sync(m);
-        if (rc && !first)
-            first = rc;
-        media_put(m);
-    }
-    disk_put(d);
-    return first;
-}
-
-/* Newest disk first: a disk whose image file lies on an older disk (vdN on
- * hdN's FAT; the host disk must exist before the image can be attached)
- * writes into the host disk's file when synced, so the host comes after
- * it; one `sync` then leaves nothing dirty anywhere. A final cache_sync_all
- * covers caches of media not reached above. */
+/* File systems and caches disk by disk, newest first (fsprobe_sync_all),
+ * then whatever the caches of media not reached there still hold. */
 static int sync_cmd(int argc, char **argv)
 {
     (void)argv;
     if (argc != 1)
         return shell_error("usage: sync");
-    struct sync_disk_names dn = { NULL, 0, 0 };
-    int frc = disk_for_each(sync_collect_disk_cb, &dn);
-    for (size_t i = dn.n; i-- > 0;) {
-        int rc = sync_one_disk(dn.name[i]);
-        if (rc && !frc)
-            frc = rc;
-    }
-    kfree(dn.name);
+    int frc = fsprobe_sync_all();
     int rc = cache_sync_all();
     if (!rc)
         rc = frc;

@@ -143,6 +143,7 @@ int disk_err_to_status(int err)
     case 0:
         return DISK_STATUS_OK;
     case ERR_NOTSUP:
+    case ERR_INVAL:
         return DISK_STATUS_INVALID_CALL;
     case ERR_NOMEDIA:
         return DISK_STATUS_NO_MEDIA;
@@ -299,7 +300,8 @@ unsigned disk_contract_violations(const struct disk *d)
     return d->violations;
 }
 
-int disk_for_each(int (*fn)(struct disk *d, void *ctx), void *ctx)
+/* disk_for_each in registration order or its reverse. */
+static int disk_visit(int (*fn)(struct disk *d, void *ctx), void *ctx, bool newest_first)
 {
     struct disk **snap;
     size_t n = 0, i = 0;
@@ -323,12 +325,23 @@ int disk_for_each(int (*fn)(struct disk *d, void *ctx), void *ctx)
         return ERR_NOMEM;
     /* 2. Visit, then drop every reference. */
     for (i = 0; i < n; i++) {
+        struct disk *d = snap[newest_first ? n - 1 - i : i];
         if (rc == 0)
-            rc = fn(snap[i], ctx);
-        disk_put(snap[i]);
+            rc = fn(d, ctx);
+        disk_put(d);
     }
     kfree(snap);
     return rc;
+}
+
+int disk_for_each(int (*fn)(struct disk *d, void *ctx), void *ctx)
+{
+    return disk_visit(fn, ctx, false);
+}
+
+int disk_for_each_newest_first(int (*fn)(struct disk *d, void *ctx), void *ctx)
+{
+    return disk_visit(fn, ctx, true);
 }
 
 /* ---- media lifetime ----------------------------------------------------------------------- */

@@ -45,6 +45,19 @@ const char *disk_name(const struct disk *d);
  * reference during the call. Stops at the first nonzero return. */
 int disk_for_each(int (*fn)(struct disk *d, void *ctx), void *ctx);
 
+/* Call fn the same way, newest disk first (the reverse of registration):
+ * a disk whose data lives in a file on an older disk (a vdisk image on
+ * hd0's FAT) comes before that disk. The names are taken first, so fn may
+ * add or delete disks; one deleted meanwhile is skipped. ERR_NOMEM. */
+int disk_for_each_newest_first(int (*fn)(struct disk *d, void *ctx), void *ctx);
+
+/* enum err -> DISK_STATUS_*: the one conversion for drivers built into the
+ * kernel and blkdev code that plays a driver (faulty.c). 0 -> OK,
+ * ERR_NOTSUP/ERR_INVAL -> INVALID_CALL, ERR_NOMEDIA -> NO_MEDIA, ERR_EOM ->
+ * END_OF_MEDIA, ERR_NOMEM -> NO_MEMORY, anything else -> GENERAL_ERROR.
+ * Context: any. */
+int disk_err_to_status(int err);
+
 /* Take a reference to the current media. Returns 0 or ERR_NOMEDIA. */
 int disk_get_media(struct disk *d, struct media **out);
 void media_put(struct media *m);

@@ -51,9 +51,6 @@ struct media {
 
 /* DISK_STATUS_* -> enum err; the only such conversion (unknown -> ERR_IO). */
 int disk_status_to_err(int status);
-/* enum err -> DISK_STATUS_*, for blkdev/ code that plays a driver (faulty.c);
- * the only such conversion (anything without its own status -> GENERAL_ERROR). */
-int disk_err_to_status(int err);
 /* Count and log a driver contract violation. */
 void disk_violation(struct disk *d, const char *what);
 void disk_get_locked(struct disk *d);

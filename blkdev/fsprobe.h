@@ -52,8 +52,11 @@ const struct fsprobe *fsprobe_run(const struct part_reader *part, char *name_out
 int fsprobe_mounted(struct media *m, unsigned part, const struct fsprobe **probe_out,
                     void **fs_out);
 
-/* Sync every mounted file system of every disk (for the `sync` command,
- * before the cache writes back). Returns the first error; keeps going. */
+/* Sync every disk, newest first: its mounted file systems (FAT copies,
+ * FSInfo, dirty bit go into the cache), then its cache and device
+ * (cache_sync). Newest first because a disk whose data lives in a file on
+ * an older disk (a vdisk image on hd0's FAT) writes into that disk when
+ * synced. For the `sync` command. Returns the first error; keeps going. */
 int fsprobe_sync_all(void);
 
 /* Like fsprobe_mounted, but never mounts: ERR_NODEV unless already mounted. */

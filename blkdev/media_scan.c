@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Partition scan and file-system probe of a newly inserted media: the glue
  * between a struct media and the sector-reader seam of part.h / fsprobe.h. */
+#include "blkdev/cache.h"
 #include "blkdev/disk_priv.h"
 #include "blkdev/fsprobe.h"
 #include "kernel/err.h"
@@ -122,14 +123,17 @@ static int media_sync_fs_cb(struct disk *d, void *ctx)
         if (rc && !*first_err)
             *first_err = rc;
     }
+    int rc = cache_sync(m);
+    if (rc && !*first_err)
+        *first_err = rc;
     media_put(m);
-    return 0;
+    return 0; /* every disk gets its chance */
 }
 
 int fsprobe_sync_all(void)
 {
     int first_err = 0;
-    int rc = disk_for_each(media_sync_fs_cb, &first_err);
+    int rc = disk_for_each_newest_first(media_sync_fs_cb, &first_err);
     return first_err ? first_err : rc;
 }
 

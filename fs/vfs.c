@@ -406,27 +406,6 @@ static int vfs_sync_one(const char *path, void *ctx)
     return 0; /* keep going: every volume gets its chance */
 }
 
-/* Disk names in disk_for_each order (DiskAdd order: disk.c appends). */
-struct vfs_disk_names {
-    char (*name)[DISK_NAME_MAX + 1];
-    size_t n, cap;
-};
-
-static int vfs_collect_disk_cb(struct disk *d, void *ctx)
-{
-    struct vfs_disk_names *dn = ctx;
-    if (dn->n == dn->cap) {
-        size_t cap = dn->cap ? 2 * dn->cap : 8;
-        void *p = krealloc(dn->name, cap * sizeof(*dn->name));
-        if (!p)
-            return ERR_NOMEM;
-        dn->name = p;
-        dn->cap = cap;
-    }
-    kstrlcpy(dn->name[dn->n++], disk_name(d), sizeof(dn->name[0]));
-    return 0;
-}
-
 /* Newest disk first: a disk whose image file lies on an older disk (vdN on
  * hdN's FAT; an image can only be attached after its host disk exists)
  * writes its cache into the host disk's file when synced, so the host disk
@@ -436,16 +415,7 @@ int vfs_sync_all(void)
 {
     int first_err = 0;
     struct vfs_mounted_ctx c = { false, vfs_sync_one, &first_err, "" };
-    struct vfs_disk_names dn = { NULL, 0, 0 };
-    int rc = disk_for_each(vfs_collect_disk_cb, &dn);
-    for (size_t i = dn.n; i-- > 0 && rc == 0;) {
-        struct disk *d;
-        if (disk_find(dn.name[i], &d))
-            continue; /* gone meanwhile: nothing left to sync */
-        rc = vfs_mounted_disk_cb(d, &c);
-        disk_put(d);
-    }
-    kfree(dn.name);
+    int rc = disk_for_each_newest_first(vfs_mounted_disk_cb, &c);
     return first_err ? first_err : rc;
 }
 

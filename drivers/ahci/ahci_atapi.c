@@ -13,6 +13,7 @@
  * DISKFUNC LoadTray (shell: `eject`, `load`, `remove`).
  * Spec: SATA 3.0 §11.6 (PACKET DMA protocol); MMC-5, SPC-3 (see the lib). */
 #include "drivers/ahci/ahci_priv.h"
+#include "blkdev/disk.h"
 #include "blkdev/diskfunc.h"
 #include "drivers/ata/defs.h"
 #include "kernel/err.h"
@@ -169,7 +170,7 @@ static int STDCALL ahci_atapi_read(void *userdata, void *buffer, int64_t startse
 out_unlock:
     mutex_unlock(&p->lock);
     *numsectors = (int)done;
-    return ata_err_to_status(rc);
+    return disk_err_to_status(rc);
 }
 
 /* DISKFUNC LoadTray: START STOP UNIT (the shell's `eject`/`load` and
@@ -181,7 +182,7 @@ static int STDCALL ahci_atapi_loadtray(void *userdata, int flags)
     mutex_lock(&p->lock);
     int rc = atapi_drive_load_tray(&p->atapi, flags == DISK_TRAY_EJECT);
     mutex_unlock(&p->lock);
-    return ata_err_to_status(rc);
+    return disk_err_to_status(rc);
 }
 
 static void STDCALL ahci_atapi_closemedia(void *userdata)

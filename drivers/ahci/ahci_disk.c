@@ -14,6 +14,7 @@
  * Spec: ATA8-ACS §7.16 (IDENTIFY DEVICE), §7.25/§7.63 (READ/WRITE DMA EXT),
  * §7.11 (FLUSH CACHE EXT). */
 #include "drivers/ahci/ahci_priv.h"
+#include "blkdev/disk.h"
 #include "blkdev/diskfunc.h"
 #include "drivers/ata/defs.h"
 #include "drivers/ata/lib/ata_retry.h"
@@ -119,7 +120,7 @@ static int disk_rw(struct ahci_port *p, void *buf, int64_t start, int *numsector
     int rc = ata_request_clip(start, *numsectors, p->id.sectors, &want, &clipped);
     if (rc) {
         *numsectors = 0;
-        return ata_err_to_status(rc);
+        return disk_err_to_status(rc);
     }
     /* 2. Commands within the device, PRD table and bounce limits. */
     mutex_lock(&p->lock);
@@ -139,7 +140,7 @@ static int disk_rw(struct ahci_port *p, void *buf, int64_t start, int *numsector
     *numsectors = (int)done;
     if (rc == 0 && clipped)
         rc = ERR_EOM;
-    return ata_err_to_status(rc);
+    return disk_err_to_status(rc);
 }
 
 static int STDCALL ahci_disk_querymedia(void *userdata, DISKMEDIAINFO *info)
@@ -191,7 +192,7 @@ static int STDCALL ahci_disk_flush(void *userdata)
                 AHCI_MAX_ATTEMPTS, err_name(rc));
     }
     mutex_unlock(&p->lock);
-    return ata_err_to_status(rc);
+    return disk_err_to_status(rc);
 }
 
 /* The port lives as long as the controller; nothing to free. */

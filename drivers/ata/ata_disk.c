@@ -15,6 +15,7 @@
  * Requests are clipped and DISK_STATUS codes made by lib/ata_diskfunc.h,
  * shared with the ATAPI path and drivers/ahci. */
 #include "drivers/ata/ata_priv.h"
+#include "blkdev/disk.h"
 #include "blkdev/diskfunc.h"
 #include "drivers/ata/lib/ata_retry.h"
 #include "kernel/err.h"
@@ -189,7 +190,7 @@ static int disk_rw(struct ata_device *dev, void *buf, int64_t start, int *numsec
     int rc = ata_request_clip(start, *numsectors, dev->id.sectors, &want, &clipped);
     if (rc) {
         *numsectors = 0;
-        return ata_err_to_status(rc);
+        return disk_err_to_status(rc);
     }
     /* 2. Commands of at most the device's limit, under the channel mutex. */
     mutex_lock(&dev->ch->lock);
@@ -205,7 +206,7 @@ static int disk_rw(struct ata_device *dev, void *buf, int64_t start, int *numsec
     *numsectors = (int)done;
     if (rc == 0 && clipped)
         rc = ERR_EOM;
-    return ata_err_to_status(rc);
+    return disk_err_to_status(rc);
 }
 
 static int STDCALL ata_disk_querymedia(void *userdata, DISKMEDIAINFO *info)
@@ -258,7 +259,7 @@ static int STDCALL ata_disk_flush(void *userdata)
                 err_name(rc));
     }
     mutex_unlock(&dev->ch->lock);
-    return ata_err_to_status(rc);
+    return disk_err_to_status(rc);
 }
 
 /* The device lives as long as the controller; nothing to free. */

@@ -20,6 +20,7 @@
  * (GESN), §6.15-6.16 (READ), §6.21 (READ CAPACITY); SBC-2 §5.17 (START STOP
  * UNIT), SPC-3 §6.27 (REQUEST SENSE). */
 #include "drivers/ata/ata_priv.h"
+#include "blkdev/disk.h"
 #include "blkdev/diskfunc.h"
 #include "kernel/err.h"
 #include "kernel/hwio.h"
@@ -270,7 +271,7 @@ static int STDCALL atapi_read(void *userdata, void *buffer, int64_t startsector,
 out_unlock:
     mutex_unlock(&dev->ch->lock);
     *numsectors = (int)done;
-    return ata_err_to_status(rc);
+    return disk_err_to_status(rc);
 }
 
 /* DISKFUNC LoadTray: START STOP UNIT (the shell's `eject`/`load` and
@@ -282,7 +283,7 @@ static int STDCALL atapi_loadtray(void *userdata, int flags)
     mutex_lock(&dev->ch->lock);
     int rc = atapi_drive_load_tray(&dev->atapi, flags == DISK_TRAY_EJECT);
     mutex_unlock(&dev->ch->lock);
-    return ata_err_to_status(rc);
+    return disk_err_to_status(rc);
 }
 
 static void STDCALL atapi_closemedia(void *userdata)

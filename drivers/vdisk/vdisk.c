@@ -52,24 +52,11 @@ static struct {
 
 /* ---- DISKFUNC callbacks ----------------------------------------------------------------- */
 
-/* The one conversion from ERR_* to DISK_STATUS_* at this driver's boundary. */
+/* DISK_STATUS_* of a backend error: an image file (or the disk it was on)
+ * that is gone reads as no media; the rest as blkdev converts it. */
 static int vdisk_err_to_status(int err)
 {
-    switch (err) {
-    case 0:
-        return DISK_STATUS_OK;
-    case ERR_EOM:
-        return DISK_STATUS_END_OF_MEDIA;
-    case ERR_NOMEM:
-        return DISK_STATUS_NO_MEMORY;
-    case ERR_NOTSUP:
-        return DISK_STATUS_INVALID_CALL;
-    case ERR_NOMEDIA:
-    case ERR_NOENT: /* the image file (or the disk it was on) is gone */
-        return DISK_STATUS_NO_MEDIA;
-    default:
-        return DISK_STATUS_GENERAL_ERROR;
-    }
+    return disk_err_to_status(err == ERR_NOENT ? ERR_NOMEDIA : err);
 }
 
 /* Last call for the disk: only now may the chain go. */

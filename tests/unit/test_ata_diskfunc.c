@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "blkdev/diskfunc.h"
+#include "blkdev/disk.h"
 #include "drivers/ata/lib/ata_diskfunc.h"
 #include "kernel/err.h"
 
@@ -67,18 +68,18 @@ static void test_ata_request_negative_start_or_count_is_inval(void **state)
     assert_int_equal(ata_request_clip(0, -1, 100, &want, &clipped), ERR_INVAL);
 }
 
-static void test_ata_err_to_status_maps_each_code_once(void **state)
+static void test_disk_err_to_status_maps_each_code_once(void **state)
 {
     (void)state;
-    assert_int_equal(ata_err_to_status(0), DISK_STATUS_OK);
-    assert_int_equal(ata_err_to_status(ERR_NOMEDIA), DISK_STATUS_NO_MEDIA);
-    assert_int_equal(ata_err_to_status(ERR_EOM), DISK_STATUS_END_OF_MEDIA);
-    assert_int_equal(ata_err_to_status(ERR_NOMEM), DISK_STATUS_NO_MEMORY);
-    assert_int_equal(ata_err_to_status(ERR_INVAL), DISK_STATUS_INVALID_CALL);
-    assert_int_equal(ata_err_to_status(ERR_IO), DISK_STATUS_GENERAL_ERROR);
-    assert_int_equal(ata_err_to_status(ERR_TIMEOUT), DISK_STATUS_GENERAL_ERROR);
-    assert_int_equal(ata_err_to_status(ERR_NOTSUP), DISK_STATUS_GENERAL_ERROR);
-    assert_int_equal(ata_err_to_status(-999), DISK_STATUS_GENERAL_ERROR);
+    assert_int_equal(disk_err_to_status(0), DISK_STATUS_OK);
+    assert_int_equal(disk_err_to_status(ERR_NOMEDIA), DISK_STATUS_NO_MEDIA);
+    assert_int_equal(disk_err_to_status(ERR_EOM), DISK_STATUS_END_OF_MEDIA);
+    assert_int_equal(disk_err_to_status(ERR_NOMEM), DISK_STATUS_NO_MEMORY);
+    assert_int_equal(disk_err_to_status(ERR_INVAL), DISK_STATUS_INVALID_CALL);
+    assert_int_equal(disk_err_to_status(ERR_IO), DISK_STATUS_GENERAL_ERROR);
+    assert_int_equal(disk_err_to_status(ERR_TIMEOUT), DISK_STATUS_GENERAL_ERROR);
+    assert_int_equal(disk_err_to_status(ERR_NOTSUP), DISK_STATUS_INVALID_CALL);
+    assert_int_equal(disk_err_to_status(-999), DISK_STATUS_GENERAL_ERROR);
 }
 
 int main(void)
@@ -88,7 +89,7 @@ int main(void)
         cmocka_unit_test(test_ata_request_across_end_is_clipped),
         cmocka_unit_test(test_ata_request_at_or_past_end_is_eom_unless_empty),
         cmocka_unit_test(test_ata_request_negative_start_or_count_is_inval),
-        cmocka_unit_test(test_ata_err_to_status_maps_each_code_once),
+        cmocka_unit_test(test_disk_err_to_status_maps_each_code_once),
     };
     return cmocka_run_group_tests_name("ata_diskfunc", tests, NULL, NULL);
 }

@@ -20,21 +20,3 @@ int ata_request_clip(int64_t start, int count, uint64_t capacity_sectors, uint32
     *want = *clipped ? (uint32_t)room : (uint32_t)count;
     return 0;
 }
-
-int ata_err_to_status(int err)
-{
-    switch (err) {
-    case 0:
-        return DISK_STATUS_OK;
-    case ERR_NOMEDIA:
-        return DISK_STATUS_NO_MEDIA;
-    case ERR_EOM:
-        return DISK_STATUS_END_OF_MEDIA;
-    case ERR_NOMEM:
-        return DISK_STATUS_NO_MEMORY;
-    case ERR_INVAL:
-        return DISK_STATUS_INVALID_CALL;
-    default:
-        return DISK_STATUS_GENERAL_ERROR;
-    }
-}
