@@ -39,27 +39,22 @@
  *
  * Caching (issue #7 part 7): a virtual disk's sectors are cached once, in
  * the block cache of vdN; the driver keeps no cache of its own (backends keep
- * only small metadata tables). The image file's own reads go through the
- * hosting file system's file-data path, i.e. the host disk's cache as
- * CACHE_APP, so image data can sit in both. Decision for now: accept it and
- * measure, rather than add a "read without inserting" path through vfs/FAT
- * (fs/ and blkdev/ are not this driver's to change; the change is proposed
- * to the lead). Repeated reads never reach the host disk: vdN's cache
- * serves them. `ram` disks answer adjust_cache_size 0 (data already in RAM).
- * Measured (QEMU TCG, scenario vdisk_image_on_fat, 4 MiB file in a qcow2 on
- * a FAT32 RAM boot disk hd7, MEASURE lines):
- *   - room in the cache: one read leaves 8528 sectors in vd0 and 8936 in hd7
- *     (the copy is complete while memory is free); a second read: 0 file-API
- *     calls, 0 hd7 misses, 8201 vd0 hits;
- *   - 4 MiB budget: after the same read hd7 holds 4160 sectors, vd0 4096, so
- *     under pressure the duplicate still takes about half the budget (2Q puts
- *     it in A1in, but hd7's share is its own and is filled all the same);
- *   - file API: 26 vfs_read_file calls for 4 MiB (about 164 KiB each, the
- *     read-ahead window), 2.6-3.5 ms per call including the data; the path
- *     walk per call is small next to that. Read rate through vd0 15.6 MB/s
- *     vs 12.5 MB/s for the image file itself (both hashed, TCG).
- * So the duplicate costs memory, not I/O; the fix is a CACHE_APP read that
- * is not inserted (as large reads already are) for files vdisk opened.
+ * only small metadata tables: qcow2 one L2 table and refcount block, VMDK one
+ * grain table, VDI/VHD their block maps). The image file is read and written
+ * with VFS_IO_NOCACHE (lib/vdisk_file.c), so the host disk's cache passes
+ * its bytes as CACHE_DIRECT: hits on lines it already holds are used, misses
+ * go straight to vdisk without being inserted or read ahead, and written
+ * lines leave the host cache once written back. Repeated reads are served
+ * by vdN's cache. `ram` disks answer adjust_cache_size 0 (data already in
+ * RAM). Measured (QEMU TCG, scenario vdisk_image_on_fat, 4 MiB file in a
+ * qcow2 on a FAT32 RAM boot disk hd7, MEASURE lines), before -> after:
+ *   - one read: hd7 held 8936 sectors (a full second copy) -> 136 (FAT and
+ *     directory sectors only); vd0 8528 both times; a second read: 0
+ *     file-API calls, 0 hd7 misses, 8201 vd0 hits;
+ *   - 4 MiB budget: hd7 held 4160 sectors next to vd0's 4096 -> 272 next
+ *     to vd0's 7920, so the budget goes to the data the user reads;
+ *   - file API: 26 calls for 4 MiB, 2.6-3.5 ms -> 0.43 ms per call (one
+ *     copy less, no line bookkeeping).
  * Locking: vdisk_state.lock (slots) is never held across a callback or a
  * file operation; each disk's io_lock serialises every use of its chain and
  * is taken inside DISKFUNC callbacks, so it ranks below the block layer's
