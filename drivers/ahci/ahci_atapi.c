@@ -170,7 +170,7 @@ static int STDCALL ahci_atapi_read(void *userdata, void *buffer, int64_t startse
 out_unlock:
     mutex_unlock(&p->lock);
     *numsectors = (int)done;
-    return disk_err_to_status(rc);
+    return ata_err_to_status(rc);
 }
 
 /* DISKFUNC LoadTray: START STOP UNIT (the shell's `eject`/`load` and
@@ -182,7 +182,7 @@ static int STDCALL ahci_atapi_loadtray(void *userdata, int flags)
     mutex_lock(&p->lock);
     int rc = atapi_drive_load_tray(&p->atapi, flags == DISK_TRAY_EJECT);
     mutex_unlock(&p->lock);
-    return disk_err_to_status(rc);
+    return ata_err_to_status(rc);
 }
 
 static void STDCALL ahci_atapi_closemedia(void *userdata)

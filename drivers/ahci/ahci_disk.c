@@ -120,7 +120,7 @@ static int disk_rw(struct ahci_port *p, void *buf, int64_t start, int *numsector
     int rc = ata_request_clip(start, *numsectors, p->id.sectors, &want, &clipped);
     if (rc) {
         *numsectors = 0;
-        return disk_err_to_status(rc);
+        return ata_err_to_status(rc);
     }
     /* 2. Commands within the device, PRD table and bounce limits. */
     mutex_lock(&p->lock);
@@ -140,7 +140,7 @@ static int disk_rw(struct ahci_port *p, void *buf, int64_t start, int *numsector
     *numsectors = (int)done;
     if (rc == 0 && clipped)
         rc = ERR_EOM;
-    return disk_err_to_status(rc);
+    return ata_err_to_status(rc);
 }
 
 static int STDCALL ahci_disk_querymedia(void *userdata, DISKMEDIAINFO *info)
@@ -192,7 +192,7 @@ static int STDCALL ahci_disk_flush(void *userdata)
                 AHCI_MAX_ATTEMPTS, err_name(rc));
     }
     mutex_unlock(&p->lock);
-    return disk_err_to_status(rc);
+    return ata_err_to_status(rc);
 }
 
 /* The port lives as long as the controller; nothing to free. */

@@ -190,7 +190,7 @@ static int disk_rw(struct ata_device *dev, void *buf, int64_t start, int *numsec
     int rc = ata_request_clip(start, *numsectors, dev->id.sectors, &want, &clipped);
     if (rc) {
         *numsectors = 0;
-        return disk_err_to_status(rc);
+        return ata_err_to_status(rc);
     }
     /* 2. Commands of at most the device's limit, under the channel mutex. */
     mutex_lock(&dev->ch->lock);
@@ -206,7 +206,7 @@ static int disk_rw(struct ata_device *dev, void *buf, int64_t start, int *numsec
     *numsectors = (int)done;
     if (rc == 0 && clipped)
         rc = ERR_EOM;
-    return disk_err_to_status(rc);
+    return ata_err_to_status(rc);
 }
 
 static int STDCALL ata_disk_querymedia(void *userdata, DISKMEDIAINFO *info)
@@ -259,7 +259,7 @@ static int STDCALL ata_disk_flush(void *userdata)
                 err_name(rc));
     }
     mutex_unlock(&dev->ch->lock);
-    return disk_err_to_status(rc);
+    return ata_err_to_status(rc);
 }
 
 /* The device lives as long as the controller; nothing to free. */

@@ -271,7 +271,7 @@ static int STDCALL atapi_read(void *userdata, void *buffer, int64_t startsector,
 out_unlock:
     mutex_unlock(&dev->ch->lock);
     *numsectors = (int)done;
-    return disk_err_to_status(rc);
+    return ata_err_to_status(rc);
 }
 
 /* DISKFUNC LoadTray: START STOP UNIT (the shell's `eject`/`load` and
@@ -283,7 +283,7 @@ static int STDCALL atapi_loadtray(void *userdata, int flags)
     mutex_lock(&dev->ch->lock);
     int rc = atapi_drive_load_tray(&dev->atapi, flags == DISK_TRAY_EJECT);
     mutex_unlock(&dev->ch->lock);
-    return disk_err_to_status(rc);
+    return ata_err_to_status(rc);
 }
 
 static void STDCALL atapi_closemedia(void *userdata)

@@ -79,6 +79,9 @@ static void test_disk_err_to_status_maps_each_code_once(void **state)
     assert_int_equal(disk_err_to_status(ERR_IO), DISK_STATUS_GENERAL_ERROR);
     assert_int_equal(disk_err_to_status(ERR_TIMEOUT), DISK_STATUS_GENERAL_ERROR);
     assert_int_equal(disk_err_to_status(ERR_NOTSUP), DISK_STATUS_INVALID_CALL);
+    /* In the ATA drivers ERR_NOTSUP means "the device aborted it". */
+    assert_int_equal(ata_err_to_status(ERR_NOTSUP), DISK_STATUS_GENERAL_ERROR);
+    assert_int_equal(ata_err_to_status(ERR_EOM), DISK_STATUS_END_OF_MEDIA);
     assert_int_equal(disk_err_to_status(-999), DISK_STATUS_GENERAL_ERROR);
 }
 

@@ -2,6 +2,7 @@
 /* DISKFUNC request clipping and status conversion of the ATA-family
  * drivers (contract in ata_diskfunc.h). */
 #include "drivers/ata/lib/ata_diskfunc.h"
+#include "blkdev/disk.h"
 #include "blkdev/diskfunc.h"
 #include "kernel/err.h"
 
@@ -19,4 +20,9 @@ int ata_request_clip(int64_t start, int count, uint64_t capacity_sectors, uint32
     *clipped = (uint64_t)count > room;
     *want = *clipped ? (uint32_t)room : (uint32_t)count;
     return 0;
+}
+
+int ata_err_to_status(int err)
+{
+    return disk_err_to_status(err == ERR_NOTSUP ? ERR_IO : err);
 }

@@ -3,8 +3,8 @@
  * ATAPI drives in drivers/ata, SATA disks and ATAPI drives in drivers/ahci):
  * a read or write callback first checks and clips its request against the
  * capacity with ata_request_clip(), moves what fits, and finally hands its
- * kernel error to disk_err_to_status() (blkdev/disk.h), the one place a
- * DISK_STATUS code is made. Pure code, hosted-testable; no locks, no I/O.
+ * kernel error to ata_err_to_status(), which defers to blkdev's
+ * disk_err_to_status(). Pure code, hosted-testable; no locks, no I/O.
  * DISKFUNC contract (blkdev/diskfunc.h): a request past the end does the
  * part that fits and says END_OF_MEDIA; a request of zero sectors succeeds. */
 #ifndef DRIVERS_ATA_LIB_ATA_DISKFUNC_H
@@ -20,5 +20,11 @@
  * *want and *clipped are set on every return. Context: any. */
 int ata_request_clip(int64_t start, int count, uint64_t capacity_sectors, uint32_t *want,
                      bool *clipped);
+
+/* DISK_STATUS_* of a driver error: disk_err_to_status (blkdev/disk.h), except
+ * that ERR_NOTSUP - how these drivers report a command the device aborted -
+ * is a device failure at this boundary (GENERAL_ERROR), not an invalid call
+ * by the kernel. Context: any. */
+int ata_err_to_status(int err);
 
 #endif
