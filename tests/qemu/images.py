@@ -11,8 +11,10 @@ partition's offset inside the image file (mkfs.fat --offset, mtools img@@off).
 
 Corrupt variants: patch named fields of the result (see patch_bytes).
 fsck.fat has no offset option: partition_save() copies the partition out to
-a file for it, partition_load() puts a repaired copy back. xorshift32_stream()
-is the kernel's test data (the `write`/`verify` commands) for comparing files.
+a file for it, partition_load() puts a repaired copy back; fsck_clean() runs
+fsck.fat -n on such a copy. xorshift32_stream() is the kernel's test data
+(the `write`/`verify` commands); assert_file_is_stream() copies a file out
+with mcopy and compares it with that stream.
 """
 
 import os
@@ -179,3 +181,25 @@ def xorshift32_stream(seed, n):
         x ^= (x << 5) & 0xFFFFFFFF
         words.append(x)
     return struct.pack("<%dI" % len(words), *words)[:n]
+
+
+def fsck_clean(img):
+    """fsck.fat -n on a copy of `img`'s partition: ToolError unless clean."""
+    part = img.path + ".part"
+    partition_save(img, part)
+    run_tool(["fsck.fat", "-n", part])
+
+
+def read_file(img, inner):
+    """The bytes of file `inner` ("DIR/NAME") of `img`'s FAT, by mcopy."""
+    out = img.path + ".out"
+    run_tool(["mcopy", "-n", "-o", "-i", img.mtools_target, "::/" + inner, out])
+    with open(out, "rb") as f:
+        return f.read()
+
+
+def assert_file_is_stream(img, inner, size, seed):
+    """File `inner` of `img` holds exactly xorshift32_stream(seed, size)."""
+    data = read_file(img, inner)
+    assert len(data) == size, "%s: %d bytes, want %d" % (inner, len(data), size)
+    assert data == xorshift32_stream(seed, size), "%s differs from the xorshift stream" % inner

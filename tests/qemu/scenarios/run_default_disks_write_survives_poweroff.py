@@ -12,7 +12,7 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from images import DiskImage, partition_save, xorshift32_stream  # noqa: E402
+from images import DiskImage, assert_file_is_stream, fsck_clean  # noqa: E402
 
 SIZE = 8388608
 SEED = 12345
@@ -58,15 +58,8 @@ def run(vm, ctx):
     assert vm.wait_exit(60) == 0
 
     img, orig = IMGS["hd0"], IMGS["orig"]
-    part = ctx.path("hd0.part")
-    partition_save(img, part)
-    ctx.run_tool(["fsck.fat", "-n", part])
-    big = ctx.path("BIG.BIN")
-    ctx.run_tool(["mcopy", "-n", "-o", "-i", img.mtools_target, "::/BIG.BIN", big])
-    with open(big, "rb") as f:
-        data = f.read()
-    assert len(data) == SIZE, "BIG.BIN is %d bytes" % len(data)
-    assert data == xorshift32_stream(SEED, SIZE), "BIG.BIN differs from the xorshift stream"
+    fsck_clean(img)
+    assert_file_is_stream(img, "BIG.BIN", SIZE, SEED)
     for name in OLD_FILES:
         after = ctx.run_tool(["mtype", "-i", img.mtools_target, "::/" + name])
         before = ctx.run_tool(["mtype", "-i", orig.mtools_target, "::/" + name])
