@@ -168,6 +168,8 @@ static void cache_queue_remove_locked(struct cache_line *l)
 {
     if (l->queue == CQ_NONE)
         return;
+    if (l->queue == CQ_AM)
+        l->dev->am_gen++;
     (*cache_queue_count(l->dev, l->queue))--;
     cache_link_del(&l->q);
     l->queue = CQ_NONE;
@@ -179,6 +181,8 @@ static void cache_queue_push_locked(struct cache_line *l, unsigned q)
     cache_link_add_head(cache_queue_head(l->dev, q), &l->q);
     (*cache_queue_count(l->dev, q))++;
     l->queue = (uint8_t)q;
+    if (q == CQ_AM)
+        l->dev->am_gen++;
 }
 
 static size_t cache_kin(const struct cache_dev *cd);
@@ -373,12 +377,24 @@ static struct cache_line *cache_victim_in_locked(struct cache_dev *cd, unsigned 
 
 /* Am's eviction candidate: of the CACHE_AM_SAMPLE idle clean lines nearest
  * its LRU end, the one referenced least often (the older one on a tie);
- * NULL if none is idle within *budget lines. */
-static struct cache_line *cache_am_victim_locked(struct cache_dev *cd, unsigned *budget)
+ * NULL if none is idle within *budget lines. *worth_out: its worth. The
+ * choice is remembered (cd->am_memo) until Am's order or the sketch's
+ * epoch changes; the remembered line's own worth is looked up again, since
+ * its counters may have grown. */
+static struct cache_line *cache_am_victim_locked(struct cache_dev *cd, unsigned *budget,
+                                                 unsigned *worth_out)
 {
-    struct cache_line *best = NULL;
+    struct cache_line *best = cd->am_memo;
     unsigned best_freq = 0, seen = 0;
     struct cache_link *next;
+    if (best && cd->am_memo_gen == cd->am_gen && cd->am_memo_epoch == cache_state.freq_epoch &&
+        best->dirty_mask == 0 && !(best->flags & (LINE_READING | LINE_WB))) {
+        *worth_out = cache_state.freq_off ? 0
+                                          : cache_worth_locked(cd, best->lba,
+                                                               best->flags & LINE_SYS);
+        return best;
+    }
+    best = NULL;
     for (struct cache_link *n = cd->am.prev; n != &cd->am && *budget > 0 && seen < CACHE_AM_SAMPLE;
          n = next) {
         struct cache_line *l = LINE_OF_Q(n);
@@ -395,6 +411,10 @@ static struct cache_line *cache_am_victim_locked(struct cache_dev *cd, unsigned 
             best_freq = f;
         }
     }
+    cd->am_memo = best;
+    cd->am_memo_gen = cd->am_gen; /* after the busy lines were moved */
+    cd->am_memo_epoch = cache_state.freq_epoch;
+    *worth_out = best_freq;
     return best;
 }
 
@@ -406,19 +426,19 @@ static bool cache_evict_one_locked(struct cache_dev *cd)
     unsigned in_budget = (unsigned)MIN((size_t)CACHE_EVICT_SCAN, cd->n_a1in);
     unsigned am_budget = (unsigned)MIN((size_t)CACHE_EVICT_SCAN, cd->n_am);
     bool a1in_first = cd->n_a1in > cache_kin(cd) || cd->n_am == 0;
+    unsigned am_worth;
     struct cache_line *v = a1in_first ? cache_victim_in_locked(cd, CQ_A1IN, &in_budget)
-                                      : cache_am_victim_locked(cd, &am_budget);
+                                      : cache_am_victim_locked(cd, &am_budget, &am_worth);
     if (!v)
-        v = a1in_first ? cache_am_victim_locked(cd, &am_budget)
+        v = a1in_first ? cache_am_victim_locked(cd, &am_budget, &am_worth)
                        : cache_victim_in_locked(cd, CQ_A1IN, &in_budget);
     if (!v)
         return false;
     /* TinyLFU admission (cache_freq.c): a probation line referenced more
      * often than Am's candidate takes that line's place instead of leaving. */
     if (v->queue == CQ_A1IN && !(v->flags & LINE_RA) && cd->n_am > 0 && !cache_state.freq_off) {
-        struct cache_line *am_v = cache_am_victim_locked(cd, &am_budget);
-        if (am_v && cache_worth_locked(cd, v->lba, v->flags & LINE_SYS) >
-                        cache_worth_locked(cd, am_v->lba, am_v->flags & LINE_SYS)) {
+        struct cache_line *am_v = cache_am_victim_locked(cd, &am_budget, &am_worth);
+        if (am_v && cache_worth_locked(cd, v->lba, v->flags & LINE_SYS) > am_worth) {
             cache_queue_push_locked(v, CQ_AM);
             v = am_v;
         }

@@ -57,6 +57,7 @@ static void cache_freq_age_locked(void)
     for (size_t i = 0; i <= cache_state.freq_mask; i++)
         cache_state.freq[i] >>= 1;
     cache_state.freq_adds = 0;
+    cache_state.freq_epoch++;
 }
 
 void cache_freq_add_locked(const struct cache_dev *cd, lba_t line_lba)

@@ -87,6 +87,12 @@ struct cache_dev {
     size_t lines;              /* lines with data (A1in + Am) */
     struct cache_link a1in, am, a1out;
     size_t n_a1in, n_am, n_a1out;
+    /* Am's last eviction candidate (cache_am_victim_locked), valid while
+     * am_gen (bumped by every change of Am's order) and the sketch's aging
+     * epoch are what they were when it was chosen: a scan that evicts one
+     * A1in line after the other compares with it without sampling again. */
+    struct cache_line *am_memo;
+    uint32_t am_gen, am_memo_gen, am_memo_epoch;
     struct cache_link dirty;   /* dirty lines, oldest first */
     size_t dirty_lines;
     unsigned busy;             /* users without a media reference (flusher, sync_all) */
@@ -128,6 +134,7 @@ struct cache_global {
     size_t freq_mask;          /* counters - 1 */
     size_t freq_adds;          /* references since the last halving */
     size_t freq_age_at;        /* halve after this many references */
+    uint32_t freq_epoch;       /* halvings so far */
 };
 extern struct cache_global cache_state;
 
