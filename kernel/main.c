@@ -15,6 +15,7 @@
 #include "fs/stress.h"
 #include "fs/iso9660/iso9660.h"
 #include "drivers/ramdisk/ramdisk.h"
+#include "drivers/usb/usb.h"
 #include "drivers/vdisk/vdisk.h"
 #include "kernel/arch/arch.h"
 #include "kernel/assert.h"
@@ -107,6 +108,7 @@ void kernel_main(uint32_t magic, const struct multiboot_info *mbi)
     ramdisk_init();
     bootdisk_init();
     ata_init();
+    usb_init();
     ahci_init();
     module_load_all();
 

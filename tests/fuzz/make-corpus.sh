@@ -12,6 +12,7 @@
 #   iso9660/ xorriso images with Rock Ridge and Joliet, trailing zeros cut
 #   vdisk/  one small MBR+FAT disk as qemu-img writes it: vdi, vhd (dynamic,
 #           fixed), vmdk (sparse, streamOptimized), qcow2 (plain, compressed)
+#   usb/    USB descriptors, SCSI replies and BOT CSWs (make-usb-seeds.py)
 # Usage: make-corpus.sh OUTDIR. Skips the work if OUTDIR was made by this very
 # script version (stamp = sha256 of the script).
 set -euo pipefail
@@ -22,7 +23,7 @@ sum=$(sha256sum "$0" | cut -d' ' -f1)
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$sum" ]; then
     exit 0
 fi
-rm -rf "$out"/part "$out"/fat "$out"/shell "$out"/iso9660 "$out"/vdisk "$out/.stamp"
+rm -rf "$out"/part "$out"/fat "$out"/shell "$out"/iso9660 "$out"/vdisk "$out"/usb "$out/.stamp"
 mkdir -p "$out"/part "$out"/fat "$out"/shell "$out"/iso9660 "$out"/vdisk
 export MTOOLS_SKIP_CHECK=1 LC_ALL=C.UTF-8 TZ=UTC SOURCE_DATE_EPOCH=1704067200
 tmp=$(mktemp -d)
@@ -166,5 +167,9 @@ qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$tmp/disk.raw" \
 qemu-img convert -f raw -O qcow2 -o cluster_size=4096 "$tmp/disk.raw" "$out/vdisk/plain.qcow2"
 qemu-img convert -c -f raw -O qcow2 -o cluster_size=4096 "$tmp/disk.raw" \
     "$out/vdisk/comp.qcow2"
+
+# ---- usb -----------------------------------------------------------------------------------
+# Descriptors, SCSI replies and CSWs built from the specs' layouts.
+python3 "$(dirname "$0")/make-usb-seeds.py" "$out/usb"
 
 echo "$sum" > "$out/.stamp"
