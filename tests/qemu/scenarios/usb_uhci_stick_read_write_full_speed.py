@@ -6,24 +6,16 @@ UHCI bulk OUT with software data toggles), verified, synced and powered
 off comes back byte for byte through mcopy, with `fsck.fat -n` clean."""
 
 import hashlib
-import struct
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from images import assert_file_is_stream, fsck_clean  # noqa: E402
 
 SIZE = 1048576
 SEED = 5
 IMGS = {}
 TIMEOUT = 300
-
-
-def xorshift32_stream(seed, n):
-    """kernel/lib/xorshift.h, as in ata_write_fat32_file_survives_poweroff."""
-    x = seed or 0x9E3779B9
-    out = bytearray()
-    for _ in range((n + 3) // 4):
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        out += struct.pack("<I", x)
-    return bytes(out[:n])
 
 
 def machine_args(ctx):
@@ -50,12 +42,5 @@ def run(vm, ctx):
         assert not any(l.startswith("error") for l in out), (cmd, out)
     vm.send(b"poweroff\r")
     assert vm.wait_exit(60) == 0
-    part = img.path + ".part"
-    with open(img.path, "rb") as src, open(part, "wb") as dst:
-        src.seek(img.part_start_lba * 512)
-        dst.write(src.read(img.part_sectors * 512))
-    ctx.run_tool(["fsck.fat", "-n", part])
-    got = img.path + ".f"
-    ctx.run_tool(["mcopy", "-n", "-o", "-i", img.mtools_target, "::/F.BIN", got])
-    with open(got, "rb") as f:
-        assert f.read() == xorshift32_stream(SEED, SIZE), "F.BIN differs"
+    fsck_clean(img)
+    assert_file_is_stream(img, "F.BIN", SIZE, SEED)

@@ -10,24 +10,16 @@ other stick deletes usbhd1 while the shell keeps going."""
 
 import hashlib
 import random
-import struct
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from images import assert_file_is_stream, fsck_clean  # noqa: E402
 
 SIZE = 8388608
 SEED = 11
 IMGS = {}
 TIMEOUT = 300
-
-
-def xorshift32_stream(seed, n):
-    """kernel/lib/xorshift.h, as in ata_write_fat32_file_survives_poweroff."""
-    x = seed or 0x9E3779B9
-    out = bytearray()
-    for _ in range((n + 3) // 4):
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        out += struct.pack("<I", x)
-    return bytes(out[:n])
 
 
 def machine_args(ctx):
@@ -67,12 +59,5 @@ def run(vm, ctx):
     vm.send(b"poweroff\r")
     assert vm.wait_exit(60) == 0
     img = IMGS["fat"]
-    part = img.path + ".part"
-    with open(img.path, "rb") as src, open(part, "wb") as dst:
-        src.seek(img.part_start_lba * 512)
-        dst.write(src.read(img.part_sectors * 512))
-    ctx.run_tool(["fsck.fat", "-n", part])
-    got = img.path + ".big"
-    ctx.run_tool(["mcopy", "-n", "-o", "-i", img.mtools_target, "::/BIG.BIN", got])
-    with open(got, "rb") as f:
-        assert f.read() == xorshift32_stream(SEED, SIZE), "BIG.BIN differs"
+    fsck_clean(img)
+    assert_file_is_stream(img, "BIG.BIN", SIZE, SEED)
