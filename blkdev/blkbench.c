@@ -4,6 +4,7 @@
  * how far it got. Requests are capped at DISK_MAX_REQUEST_SECTORS and the
  * buffer at BENCH_MAX_REQUEST_KB so a typo cannot exhaust the heap. */
 #include "blkdev/blkbench.h"
+#include "blkdev/cache.h"
 #include "blkdev/disk_priv.h"
 #include "kernel/err.h"
 #include "kernel/kmem.h"
@@ -22,12 +23,14 @@
 #define KIB 1024u
 #define MIB (1024u * 1024u)
 
-/* Read through the cache or the raw driver path. */
+/* Read through the cache as file data (what a file read does: CACHE_APP,
+ * with read-ahead, large-read bypass and drop-behind) or the raw driver
+ * path. */
 static int bench_read_at(struct media *m, bool direct, lba_t lba, uint32_t count, void *buf)
 {
     uint32_t done = 0;
     int rc = direct ? media_driver_read(m, lba, count, buf, &done)
-                    : media_read(m, lba, count, buf, &done);
+                    : cache_read(m, lba, count, buf, CACHE_APP, &done);
     if (rc == 0 && done != count)
         rc = ERR_IO;
     return rc;

@@ -620,8 +620,11 @@ static bool cache_begin(struct media *m, struct cache_dev **out)
 
 /* Stream detection: a read that starts where a recent one ended continues
  * that stream, whose window doubles (from two lines) up to the limit; any
- * other read starts a new stream with no read-ahead. Returns the window. */
-static uint32_t cache_readahead_locked(struct cache_dev *cd, lba_t lba, uint32_t count)
+ * other read starts a new stream with no read-ahead. Returns the window.
+ * *long_stream: the stream has read more than the media's whole share - the
+ * rest of it cannot stay cached anyway (drop-behind, see cache_read). */
+static uint32_t cache_readahead_locked(struct cache_dev *cd, lba_t lba, uint32_t count,
+                                       bool *long_stream)
 {
     uint32_t ra_max = MIN(CACHE_RA_MAX_BYTES / cd->ss,
                           (uint32_t)MIN(cd->limit_lines * cd->spl / 8, (size_t)UINT32_MAX));
@@ -636,12 +639,15 @@ static uint32_t cache_readahead_locked(struct cache_dev *cd, lba_t lba, uint32_t
                                                                      ra_max);
             s->next_lba = lba + count;
             s->last_use = cd->stream_clock;
+            s->length += count;
+            *long_stream = s->length > (uint64_t)cd->limit_lines * cd->spl;
             return s->window;
         }
         if (s->last_use < lru->last_use)
             lru = s;
     }
-    *lru = (struct cache_stream){ lba + count, 0, cd->stream_clock };
+    *lru = (struct cache_stream){ lba + count, 0, cd->stream_clock, count };
+    *long_stream = false;
     return 0;
 }
 
@@ -820,7 +826,18 @@ int cache_read(struct media *m, lba_t lba, uint32_t count, void *buf, enum cache
         count = (uint32_t)(m->capacity - lba);
         clipped = true;
     }
-    uint32_t ra = cls == CACHE_DIRECT ? 0 : cache_readahead_locked(cd, lba, count);
+    bool long_stream = false;
+    uint32_t ra = cls == CACHE_DIRECT ? 0 : cache_readahead_locked(cd, lba, count, &long_stream);
+    /* Drop-behind: file data of a sequential stream longer than the share,
+     * read in large requests, is read like CACHE_DIRECT (cached lines used,
+     * nothing inserted): each new line would only push out an older line of
+     * the same stream, or other data, to be evicted itself before the stream
+     * comes back. Small requests keep read-ahead, which needs the lines. */
+    if (cls == CACHE_APP && long_stream &&
+        (uint64_t)count * cd->ss >= CACHE_DROP_BEHIND_MIN_BYTES) {
+        cls = CACHE_DIRECT;
+        ra = 0;
+    }
     /* 3. Serve valid sectors from their lines; a miss fills its run (step 4);
      *    a sector being read by another thread is waited for. */
     while (done < count) {

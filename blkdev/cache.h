@@ -43,7 +43,10 @@
  *    ones leave quickly (counted as ra_wasted). A single CACHE_APP read of
  *    at least a quarter of the share (and >= CACHE_MAX_TRANSFER_BYTES) is
  *    not inserted at all: it goes to the caller's buffer, newer cached
- *    sectors laid over it.
+ *    sectors laid over it; so are requests of CACHE_DROP_BEHIND_MIN_BYTES
+ *    or more of a sequential stream of file data once it has read more than
+ *    the share (drop-behind: the first share-worth stays cached, the rest
+ *    could not stay anyway).
  * Returns as media_read/media_write in disk.h: 0, ERR_EOM (clipped, *done
  * says how much), ERR_NOMEDIA, ERR_ROFS, ERR_IO, ERR_NOMEM...
  * Locking: none held by the caller (all functions). Context: thread, may
@@ -56,6 +59,7 @@
 #define CACHE_LINE_BYTES 4096u                  /* cache unit; >= every sector size */
 #define CACHE_MAX_TRANSFER_BYTES (256u * 1024)  /* largest request the cache sends */
 #define CACHE_RA_MAX_BYTES (128u * 1024)        /* read-ahead window limit */
+#define CACHE_DROP_BEHIND_MIN_BYTES (64u * 1024) /* smallest request of a drop-behind stream */
 #define CACHE_DIRTY_AGE_MS 5000u                /* default write-back age */
 #define CACHE_DEFAULT_BUDGET_BYTES (8u << 20)   /* until cache_set_budget_bytes */
 #define CACHE_WB_RETRIES 5u                     /* flusher retries after a failure */

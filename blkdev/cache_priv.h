@@ -68,6 +68,7 @@ struct cache_stream {
     lba_t next_lba;      /* where the stream continues */
     uint32_t window;     /* read-ahead sectors, 0 = none */
     uint64_t last_use;   /* dev->stream_clock at the last match */
+    uint64_t length;     /* sectors read by the stream so far */
 };
 
 /* The cache of one media. Created at its first cache I/O, freed when the

@@ -451,6 +451,47 @@ static void test_cache_memory_pressure_gives_clean_lines_back_keeps_dirty(void *
     ct_close(&t);
 }
 
+static void test_cache_stream_longer_than_share_is_not_inserted(void **state)
+{
+    (void)state;
+    struct ct t;
+    uint8_t buf[128 * 512];
+    uint32_t done = 0;
+    ct_open(&t, "ctdropbehind");
+    /* The share is 256 lines = 2048 sectors; the disk is twice that. One
+     * sequential pass in 64 KiB requests: the first share-worth stays, the
+     * rest goes by. */
+    uint8_t mine[512];
+    memset(mine, 0x6B, sizeof(mine));
+    assert_int_equal(cache_write(t.m, 3000, 1, mine, CACHE_SYS, &done), 0);
+    for (lba_t lba = 0; lba < CT_SECTORS; lba += 128) {
+        assert_int_equal(cache_read(t.m, lba, 128, buf, CACHE_APP, &done), 0);
+        assert_int_equal(done, 128);
+        if (lba == 2944) {
+            assert_memory_equal(buf, ct_disk(&t, lba), 56 * 512);
+            assert_memory_equal(buf + 56 * 512, mine, 512); /* the dirty sector wins */
+            assert_memory_equal(buf + 57 * 512, ct_disk(&t, lba + 57), 71 * 512);
+        } else {
+            assert_memory_equal(buf, ct_disk(&t, lba), sizeof(buf));
+        }
+    }
+    assert_true(cache_holds(t.m, 1200));
+    assert_true(cache_holds(t.m, 2000));
+    assert_false(cache_holds(t.m, 2600));
+    assert_false(cache_holds(t.m, 4000));
+    assert_true(cache_holds(t.m, 3000));
+    /* Past the share, every request goes to the driver as it is: no
+     * read-ahead for data that would not stay. */
+    const struct fake_disk_call last = fake_disk_log_at(t.f, fake_disk_log_len(t.f) - 1);
+    assert_int_equal(last.lba, CT_SECTORS - 128);
+    assert_int_equal(last.requested, 128);
+    /* A new stream (a re-read of the middle of the first share) hits. */
+    fake_disk_log_clear(t.f);
+    assert_int_equal(cache_read(t.m, 1024, 128, buf, CACHE_APP, &done), 0);
+    assert_int_equal(fake_disk_count(t.f, FAKE_CALL_READ), 0);
+    ct_close(&t);
+}
+
 static void test_cache_large_app_read_bypasses_insertion(void **state)
 {
     (void)state;
@@ -873,6 +914,7 @@ int main(void)
                                ct_setup),
         cmocka_unit_test_setup(test_cache_shell_remove_syncs_then_says_safe, ct_setup),
         cmocka_unit_test_setup(test_cache_direct_read_serves_hits_and_inserts_nothing, ct_setup),
+        cmocka_unit_test_setup(test_cache_stream_longer_than_share_is_not_inserted, ct_setup),
         cmocka_unit_test_setup(test_cache_memory_pressure_gives_clean_lines_back_keeps_dirty,
                                ct_setup),
         cmocka_unit_test_setup(test_cache_direct_write_lines_leave_after_write_back, ct_setup),
