@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* EHCI, UHCI and xHCI register and data-structure layouts, and the USB
- * 2.0 protocol constants the core uses. Spec: Enhanced Host Controller
- * Interface 1.0 (EHCI), UHCI Design Guide 1.1 (UHCI), eXtensible Host
- * Controller Interface 1.2 (xHCI), USB 2.0 (USB). Section numbers beside
- * each group. */
+/* EHCI, UHCI, OHCI and xHCI register and data-structure layouts, and the
+ * USB 2.0 protocol constants the core uses. Spec: Enhanced Host Controller
+ * Interface 1.0 (EHCI), UHCI Design Guide 1.1 (UHCI), Open Host Controller
+ * Interface 1.0a (OHCI), eXtensible Host Controller Interface 1.2 (xHCI),
+ * USB 2.0 (USB). Section numbers beside each group. */
 #ifndef DRIVERS_USB_DEFS_H
 #define DRIVERS_USB_DEFS_H
 
@@ -224,6 +224,158 @@
 /* QH (§3.3): head (horizontal) and element (vertical) link. */
 #define UHCI_QH_HEAD 0
 #define UHCI_QH_ELEM 1
+
+/* ==== OHCI (Open Host Controller Interface 1.0a, "OHCI") =========================== */
+#define OHCI_PCI_PROGIF 0x10
+#define OHCI_PCI_BAR 0           /* memory-mapped registers (§7: 4 KiB window) */
+#define OHCI_REGS_BYTES 0x100    /* operational registers up to 15 ports */
+
+/* Operational registers (§7.1-§7.4), offsets from BAR0 */
+#define OHCI_REVISION 0x00
+#define OHCI_CONTROL 0x04
+#define OHCI_CMDSTATUS 0x08
+#define OHCI_INTRSTATUS 0x0C
+#define OHCI_INTRENABLE 0x10
+#define OHCI_INTRDISABLE 0x14
+#define OHCI_HCCA 0x18
+#define OHCI_CTRLHEAD 0x20
+#define OHCI_CTRLCUR 0x24
+#define OHCI_BULKHEAD 0x28
+#define OHCI_BULKCUR 0x2C
+#define OHCI_DONEHEAD 0x30
+#define OHCI_FMINTERVAL 0x34
+#define OHCI_PERIODICSTART 0x40
+#define OHCI_LSTHRESHOLD 0x44
+#define OHCI_RHDESCA 0x48
+#define OHCI_RHDESCB 0x4C
+#define OHCI_RHSTATUS 0x50
+#define OHCI_RHPORT(n) (0x54 + 4 * (n))
+
+#define OHCI_REV_MASK 0xFFu      /* BCD, 0x10 for 1.0 */
+
+/* HcControl (§7.1.2) */
+#define OHCI_CTL_CBSR_4_1 3u     /* control/bulk service ratio 4:1 */
+#define OHCI_CTL_PLE (1u << 2)
+#define OHCI_CTL_IE (1u << 3)
+#define OHCI_CTL_CLE (1u << 4)   /* control list enable */
+#define OHCI_CTL_BLE (1u << 5)   /* bulk list enable */
+#define OHCI_CTL_HCFS_MASK (3u << 6)
+#define OHCI_CTL_HCFS_RESET (0u << 6)
+#define OHCI_CTL_HCFS_RESUME (1u << 6)
+#define OHCI_CTL_HCFS_OPER (2u << 6)
+#define OHCI_CTL_HCFS_SUSPEND (3u << 6)
+#define OHCI_CTL_IR (1u << 8)    /* interrupts routed to SMI: firmware owns the HC */
+#define OHCI_CTL_RWC (1u << 9)   /* remote wakeup connected: kept as firmware set it */
+
+/* HcCommandStatus (§7.1.3): writing 0 to a bit has no effect. */
+#define OHCI_CMD_HCR (1u << 0)   /* host controller reset */
+#define OHCI_CMD_CLF (1u << 1)   /* control list filled */
+#define OHCI_CMD_BLF (1u << 2)   /* bulk list filled */
+#define OHCI_CMD_OCR (1u << 3)   /* ownership change request (§5.1.1.3.3) */
+
+/* HcInterruptStatus/Enable/Disable (§7.1.4-§7.1.6); status bits are W1C. */
+#define OHCI_INT_SO (1u << 0)    /* scheduling overrun */
+#define OHCI_INT_WDH (1u << 1)   /* HccaDoneHead written back */
+#define OHCI_INT_SF (1u << 2)    /* start of frame */
+#define OHCI_INT_RD (1u << 3)
+#define OHCI_INT_UE (1u << 4)    /* unrecoverable error: the HC stopped */
+#define OHCI_INT_FNO (1u << 5)
+#define OHCI_INT_RHSC (1u << 6)
+#define OHCI_INT_OC (1u << 30)   /* ownership change */
+#define OHCI_INT_MIE (1u << 31)  /* master interrupt enable */
+#define OHCI_INT_ALL 0xC000007Fu
+
+/* HcFmInterval (§7.3.1): 12000 bit times per frame; the largest full-speed
+ * packet that fits after the SOF overhead (the spec's example value). */
+#define OHCI_FI_DEFAULT 0x2EDFu
+#define OHCI_FI_MASK 0x3FFFu
+#define OHCI_FSMPS(fi) ((((fi) - 210) * 6 / 7) << 16)
+#define OHCI_FIT (1u << 31)
+#define OHCI_PERIODIC_START(fi) ((fi) * 9 / 10) /* §7.3.4: 90 % of the frame */
+
+/* HcRhDescriptorA (§7.4.1), HcRhStatus (§7.4.3) */
+#define OHCI_RHA_NDP(x) ((x) & 0xFFu)
+#define OHCI_RHA_NPS (1u << 9)   /* no power switching: ports always powered */
+#define OHCI_RHA_POTPGT(x) (((x) >> 24) & 0xFFu) /* power-on to power-good, 2 ms units */
+#define OHCI_RHS_LPSC (1u << 16) /* write: set global power */
+
+/* HcRhPortStatus (§7.4.4). A read returns the state bits; a write of 1
+ * runs the command named in the second column; bits 16-20 are W1C. */
+#define OHCI_PORT_CCS (1u << 0)  /* write: clear port enable */
+#define OHCI_PORT_PES (1u << 1)  /* write: set port enable */
+#define OHCI_PORT_PSS (1u << 2)
+#define OHCI_PORT_PRS (1u << 4)  /* write: set port reset */
+#define OHCI_PORT_PPS (1u << 8)  /* write: set port power */
+#define OHCI_PORT_LSDA (1u << 9) /* low-speed device attached */
+#define OHCI_PORT_CSC (1u << 16)
+#define OHCI_PORT_PESC (1u << 17)
+#define OHCI_PORT_PSSC (1u << 18)
+#define OHCI_PORT_OCIC (1u << 19)
+#define OHCI_PORT_PRSC (1u << 20) /* reset complete */
+#define OHCI_PORT_CHANGES (0x1Fu << 16)
+
+/* HCCA (§4.4): 256 bytes, 256-byte aligned; interrupt table, frame number,
+ * done head. */
+#define OHCI_HCCA_BYTES 256u
+#define OHCI_HCCA_DONEHEAD 0x84  /* byte offset; bit 0: other interrupts pending too */
+
+/* Endpoint descriptor (§4.2): 4 dwords, 16-byte aligned. */
+#define OHCI_ED_CTRL 0
+#define OHCI_ED_TAILP 1
+#define OHCI_ED_HEADP 2
+#define OHCI_ED_NEXT 3
+#define OHCI_ED_BYTES 16u
+#define OHCI_ED_FA(a) ((uint32_t)(a) & 0x7F)
+#define OHCI_ED_EN(e) (((uint32_t)(e) & 0xF) << 7)
+#define OHCI_ED_DIR_TD (0u << 11) /* direction from each TD (control) */
+#define OHCI_ED_DIR_OUT (1u << 11)
+#define OHCI_ED_DIR_IN (2u << 11)
+#define OHCI_ED_LOWSPEED (1u << 13)
+#define OHCI_ED_SKIP (1u << 14)
+#define OHCI_ED_MPS(m) (((uint32_t)(m) & 0x7FF) << 16)
+#define OHCI_ED_HALTED (1u << 0)  /* in HeadP */
+#define OHCI_ED_TOGGLE (1u << 1)  /* in HeadP: toggle carry */
+#define OHCI_ED_PTR_MASK 0xFFFFFFF0u
+
+/* General transfer descriptor (§4.3.1): 4 dwords, 16-byte aligned. The
+ * buffer [CBP, BE] may touch at most two 4 KiB pages: crossing a page
+ * boundary, the HC takes the upper 20 bits of the address from BE. */
+#define OHCI_TD_CTRL 0
+#define OHCI_TD_CBP 1
+#define OHCI_TD_NEXT 2
+#define OHCI_TD_BE 3
+#define OHCI_TD_BYTES 16u
+#define OHCI_TD_R (1u << 18)      /* buffer rounding: a short packet is no error */
+#define OHCI_TD_DP_SETUP (0u << 19)
+#define OHCI_TD_DP_OUT (1u << 19)
+#define OHCI_TD_DP_IN (2u << 19)
+#define OHCI_TD_DI(n) (((uint32_t)(n) & 7) << 21) /* frames until the done interrupt */
+#define OHCI_TD_DI_NONE OHCI_TD_DI(7)
+#define OHCI_TD_T_CARRY (0u << 24) /* toggle from the ED's carry */
+#define OHCI_TD_T_DATA0 (2u << 24)
+#define OHCI_TD_T_DATA1 (3u << 24)
+#define OHCI_TD_EC(x) (((x) >> 26) & 3)
+#define OHCI_TD_CC(x) ((x) >> 28)
+#define OHCI_TD_CC_SET(c) ((uint32_t)(c) << 28)
+#define OHCI_PAGE_BYTES 4096u
+#define OHCI_TD_MAX_BYTES (2 * OHCI_PAGE_BYTES) /* two pages when CBP is page-aligned */
+
+/* Condition codes (§4.3.3, Table 4-7) */
+enum ohci_cc {
+    OHCI_CC_NOERROR = 0,
+    OHCI_CC_CRC = 1,
+    OHCI_CC_BITSTUFFING = 2,
+    OHCI_CC_TOGGLE_MISMATCH = 3,
+    OHCI_CC_STALL = 4,
+    OHCI_CC_NOT_RESPONDING = 5,
+    OHCI_CC_PID_CHECK = 6,
+    OHCI_CC_UNEXPECTED_PID = 7,
+    OHCI_CC_DATA_OVERRUN = 8,
+    OHCI_CC_DATA_UNDERRUN = 9,
+    OHCI_CC_BUFFER_OVERRUN = 12,
+    OHCI_CC_BUFFER_UNDERRUN = 13,
+    OHCI_CC_NOT_ACCESSED = 15, /* 14 and 15: set by software before queueing */
+};
 
 /* ==== xHCI (eXtensible Host Controller Interface 1.2, "xHCI") ====================== */
 #define XHCI_PCI_PROGIF 0x30

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* USB core: host controllers, root-hub ports, devices and class drivers.
- * A host controller driver (ehci.c, uhci.c, xhci.c; later ohci) fills a struct
+ * A host controller driver (ehci.c, uhci.c, ohci.c, xhci.c) fills a struct
  * usb_hc with its ops and calls usb_hc_register() once it runs. The core
  * then owns the root-hub ports: it resets each connected port, enumerates
  * the device (GET_DESCRIPTOR, SET_ADDRESS, SET_CONFIGURATION) and offers

@@ -15,6 +15,7 @@
 #include "drivers/usb/usb.h"
 #include "drivers/usb/defs.h"
 #include "drivers/usb/ehci.h"
+#include "drivers/usb/ohci.h"
 #include "drivers/usb/uhci.h"
 #include "drivers/usb/xhci.h"
 #include "drivers/usb/usb_storage.h"
@@ -437,10 +438,11 @@ void usb_init(void)
     shell_register(usb_cmds, ARRAY_SIZE(usb_cmds));
     usb_storage_register();
     /* All probe now, and devices present at boot are enumerated. EHCI
-     * before UHCI: it takes the high-speed devices before its companions
-     * see them. */
+     * before UHCI and OHCI: it takes the high-speed devices before its
+     * companions see them. */
     ehci_register();
     uhci_register();
+    ohci_register();
     xhci_register();
     int rc = thread_create("usb-hub", hub_thread, NULL, THREAD_PRIO_NORMAL, NULL);
     if (rc)

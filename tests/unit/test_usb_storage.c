@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
-/* Hosted tests of the USB mass-storage class driver (drivers/usb/
- * usb_storage.c) against a scripted Bulk-Only device. The driver file is
- * compiled into this test (it is kernel-only glue, not in the hosted set);
- * the USB core calls it makes (usb_control, usb_bulk, usb_clear_halt, pipes,
- * references) are faked here by a BOT target with a 1 MiB RAM disk that
- * decodes each CBW, moves the data and answers with a CSW, plus a fault
- * plan: bad CSW signature or tag, phase error, STALLed data stage with a
- * CHECK CONDITION, medium error at one LBA, a device that stops answering
- * (every transfer times out) and an unplugged device. Each test asserts the
- * DISKFUNC status, the honest sector count, the recovery traffic (bulk-only
- * reset + clear halts) and the dmesg line. The disk is registered with the
- * real block layer (DiskAdd), so the partition scan reads through it too. */
+/* Hosted tests of the USB mass-storage class logic (drivers/usb/lib/
+ * usb_msc.c) against a scripted Bulk-Only device behind the transport
+ * interface (struct msc_transport_ops): a BOT target with a 1 MiB RAM
+ * disk that decodes each CBW, moves the data and answers with a CSW, plus a
+ * fault plan: bad CSW signature or tag, phase error, STALLed data stage
+ * with a CHECK CONDITION, medium error at one LBA, a device that stops
+ * answering (every transfer times out) and an unplugged device. Each test
+ * asserts the DISKFUNC status, the honest sector count, the recovery
+ * traffic (bulk-only reset + clear halts) and the dmesg line. The unit is
+ * registered with the real block layer (DiskAdd with the lib's DISKFUNC
+ * callbacks, as usb_storage.c does), so the partition scan reads through
+ * it too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,10 +19,13 @@
 
 #include <cmocka.h>
 
-#include "drivers/usb/usb_storage.c"
+#include "drivers/usb/lib/usb_msc.h"
 
 #include "blkdev/disk.h"
+#include "kernel/err.h"
+#include "kernel/klog.h"
 #include "kernel/lib/endian.h"
+#include "kernel/lib/kstring.h"
 
 #define FK_SECTORS 2048
 #define FK_BAD_LBA 100
@@ -46,48 +49,20 @@ static struct {
     bool medium_error;            /* READ touching FK_BAD_LBA fails */
     /* counters */
     int resets, clear_halts, bulk_calls, commands;
-    struct usb_hc hc;
-    struct usb_device dev;
+    bool gone;                    /* unplugged: every call fails with ERR_NODEV */
+    /* the class logic under test, registered as disk usbhd0 */
+    struct msc_dev m;
+    struct msc_unit unit;
+    void *handle;                 /* DiskAdd handle */
+    int closes;                   /* DISKFUNC close calls */
 } fk;
 
-static int fk_pipe_in, fk_pipe_out;
+/* ---- the fake transport ---------------------------------------------------------------- */
 
-/* ---- the fake USB core ----------------------------------------------------------------- */
-
-int usb_driver_register(const struct usb_driver *drv)
+static int fk_control(void *ctx, const struct usb_setup *setup, void *data, uint32_t *moved)
 {
-    (void)drv;
-    return 0;
-}
-
-void usb_device_get(struct usb_device *dev)
-{
-    dev->refs++;
-}
-
-void usb_device_put(struct usb_device *dev)
-{
-    dev->refs--;
-}
-
-int usb_pipe_open(struct usb_device *dev, const struct usb_endpoint *ep, struct usb_pipe **out)
-{
-    (void)dev;
-    *out = (struct usb_pipe *)((ep->address & USB_EP_DIR_IN) ? (void *)&fk_pipe_in
-                                                             : (void *)&fk_pipe_out);
-    return 0;
-}
-
-void usb_pipe_close(struct usb_device *dev, struct usb_pipe *pipe)
-{
-    (void)dev;
-    (void)pipe;
-}
-
-int usb_control(struct usb_device *dev, const struct usb_setup *setup, void *data,
-                uint32_t *moved)
-{
-    if (dev->gone)
+    (void)ctx;
+    if (fk.gone)
         return ERR_NODEV;
     if (moved)
         *moved = 0;
@@ -102,18 +77,23 @@ int usb_control(struct usb_device *dev, const struct usb_setup *setup, void *dat
         fk.phase = FK_CMD;
         return 0;
     }
-    if (setup->request == USB_REQ_CLEAR_FEATURE) {
-        fk.clear_halts++;
-        return 0;
-    }
     return ERR_IO;
 }
 
-int usb_clear_halt(struct usb_device *dev, uint8_t ep_addr, struct usb_pipe *pipe)
+static int fk_clear_halt(void *ctx, bool dir_in)
 {
-    struct usb_setup s = { .request = USB_REQ_CLEAR_FEATURE, .index = ep_addr };
-    (void)pipe;
-    return usb_control(dev, &s, NULL, NULL);
+    (void)ctx;
+    (void)dir_in;
+    if (fk.gone)
+        return ERR_NODEV;
+    fk.clear_halts++;
+    return 0;
+}
+
+static bool fk_is_gone(void *ctx)
+{
+    (void)ctx;
+    return fk.gone;
 }
 
 /* Decode a CBW: prepare the data stage and the CSW. */
@@ -173,18 +153,18 @@ static void fk_command(const uint8_t *cbw)
     fk.phase = want == 0 ? FK_STATUS : ((cbw[12] & 0x80) ? FK_DATA_IN : FK_DATA_OUT);
 }
 
-int usb_bulk(struct usb_device *dev, struct usb_pipe *pipe, void *data, uint32_t bytes,
-             uint32_t *moved, bool *stalled, uint32_t timeout_ms)
+static int fk_bulk(void *ctx, bool in, void *data, uint32_t bytes, uint32_t *moved,
+                   bool *stalled, uint32_t timeout_ms)
 {
+    (void)ctx;
     (void)timeout_ms;
     *moved = 0;
     *stalled = false;
     fk.bulk_calls++;
-    if (dev->gone)
+    if (fk.gone)
         return ERR_NODEV;
     if (fk.dead)
         return ERR_TIMEOUT;
-    bool in = pipe == (struct usb_pipe *)(void *)&fk_pipe_in;
     switch (fk.phase) {
     case FK_CMD:
         if (in || bytes != BOT_CBW_BYTES || le32_at(data, 0) != BOT_CBW_SIGNATURE)
@@ -239,32 +219,50 @@ int usb_bulk(struct usb_device *dev, struct usb_pipe *pipe, void *data, uint32_t
 
 /* ---- fixtures -------------------------------------------------------------------------- */
 
-static struct usb_interface fk_iface = {
-    .number = 0, .iface_class = 8, .iface_subclass = 6, .iface_protocol = 0x50,
-    .num_endpoints = 2,
-    .ep = { { 0x81, USB_EP_BULK, 512, 0 }, { 0x02, USB_EP_BULK, 512, 0 } },
+static const struct msc_transport_ops fk_ops = {
+    .bulk = fk_bulk,
+    .control = fk_control,
+    .clear_halt = fk_clear_halt,
+    .is_gone = fk_is_gone,
+};
+
+static void STDCALL fk_disk_close(void *userdata)
+{
+    assert_ptr_equal(userdata, &fk.unit);
+    fk.closes++;
+}
+
+static DISKFUNC fk_disk_funcs = {
+    .strucsize = sizeof(DISKFUNC),
+    .close = fk_disk_close,
+    .querymedia = msc_disk_querymedia,
+    .read = msc_disk_read,
+    .write = msc_disk_write,
+    .flush = msc_disk_flush,
 };
 
 static struct msc_unit *fk_unit(void)
 {
-    struct msc_dev *m = fk.dev.driver_data;
-    assert_non_null(m);
-    assert_non_null(m->units[0]);
-    return m->units[0];
+    return &fk.unit;
 }
 
+/* What usb_storage.c does for a claimed interface: GET MAX LUN, identify
+ * LUN 0, name it, DiskAdd, media present. */
 static int setup(void **state)
 {
     (void)state;
     memset(&fk, 0, sizeof(fk));
     for (unsigned i = 0; i < FK_SECTORS; i++)
         memset(fk.disk + i * 512, (int)(i & 0xFF), 512);
-    kstrlcpy(fk.hc.name, "fakehc", sizeof(fk.hc.name));
-    fk.dev.hc = &fk.hc;
-    fk.dev.refs = 1;
-    assert_int_equal(msc_probe(&fk.dev, &fk_iface), 0);
-    assert_string_equal(fk_unit()->name, "usbhd0");
+    assert_int_equal(msc_dev_init(&fk.m, &fk_ops, NULL, 0, "fakehc port 1"), 0);
+    assert_int_equal(msc_get_max_lun(&fk.m), 0);
+    msc_unit_init(&fk.unit, &fk.m, 0, "fakehc.1");
+    assert_int_equal(msc_unit_identify(&fk.unit), 0);
+    kstrlcpy(fk.unit.name, "usbhd0", sizeof(fk.unit.name));
     assert_int_equal(fk_unit()->blocks, FK_SECTORS);
+    fk.handle = DiskAdd(&fk_disk_funcs, fk.unit.name, &fk.unit, 0);
+    assert_non_null(fk.handle);
+    DiskMediaChanged(fk.handle, 1);
     klog_clear();
     fk.resets = fk.clear_halts = fk.bulk_calls = fk.commands = 0;
     return 0;
@@ -275,10 +273,10 @@ static int teardown(void **state)
     (void)state;
     fk.dead = false;
     fk.bad_sig_csws = fk.bad_tag_csws = fk.phase_errors = fk.stall_data = 0;
-    fk.dev.gone = true;
-    msc_disconnect(&fk.dev);
-    assert_int_equal(fk.dev.refs, 1); /* the class driver gave its reference back */
-    assert_int_equal(msc_state.names_used[0], 0);
+    fk.gone = true;
+    DiskDel(fk.handle);
+    assert_int_equal(fk.closes, 1); /* the block layer let go of the unit */
+    msc_dev_fini(&fk.m);
     return 0;
 }
 
@@ -289,7 +287,7 @@ static int rd(uint8_t *buf, int64_t lba, int *n)
 
 /* ---- tests ----------------------------------------------------------------------------- */
 
-static void test_usb_storage_probe_registers_disk_with_capacity(void **state)
+static void test_usb_storage_identify_registers_disk_with_capacity(void **state)
 {
     (void)state;
     DISKMEDIAINFO info;
@@ -427,7 +425,7 @@ static void test_usb_storage_unplugged_device_is_no_media(void **state)
     uint8_t buf[512];
     DISKMEDIAINFO info;
     int n = 1;
-    fk.dev.gone = true;
+    fk.gone = true;
     assert_int_equal(rd(buf, 1, &n), DISK_STATUS_NO_MEDIA);
     assert_int_equal(n, 0);
     assert_int_equal(fk.bulk_calls, 1); /* no retries, no recovery */
@@ -446,14 +444,13 @@ static int group_setup(void **state)
 {
     (void)state;
     blkdev_init();
-    usb_storage_register();
     return 0;
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_usb_storage_probe_registers_disk_with_capacity,
+        cmocka_unit_test_setup_teardown(test_usb_storage_identify_registers_disk_with_capacity,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_usb_storage_read_returns_device_bytes, setup,
                                         teardown),

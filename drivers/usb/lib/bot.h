@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* USB Mass Storage Bulk-Only Transport wrappers (USB MSC BOT 1.0): build the
  * 31-byte Command Block Wrapper and check the 13-byte Command Status Wrapper.
- * The transport (drivers/usb/usb_storage.c) sends bot_build_cbw()'s bytes,
+ * The transport (drivers/usb/lib/usb_msc.c) sends bot_build_cbw()'s bytes,
  * moves the data, reads 13 bytes and calls bot_parse_csw(); then it acts on
  * the trusted status: PASSED -> done, FAILED -> REQUEST SENSE, PHASE_ERROR
  * or ERR_CORRUPT -> reset recovery (§5.3.4: Bulk-Only Mass Storage Reset,

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/* USB mass storage class logic, Bulk-Only Transport with SCSI commands,
+ * over a small transport interface so that it runs the same in the kernel
+ * (drivers/usb/usb_storage.c binds it to the USB core) and in the hosted
+ * tests (a scripted BOT device). Use: fill a struct msc_transport_ops,
+ * msc_dev_init() per claimed interface, msc_get_max_lun(), then per LUN
+ * msc_unit_init() and msc_unit_identify() (INQUIRY, TEST UNIT READY with
+ * retries, READ CAPACITY (10), or (16) beyond 2^32 blocks, MODE SENSE (6)
+ * for write protection); a unit that identified becomes a disk whose
+ * DISKFUNC read/write/querymedia/flush are msc_disk_*() with the unit as
+ * userdata (the caller supplies close). Reads and writes use READ/WRITE
+ * (10), or (16) past LBA 2^32, in commands of at most MSC_MAX_XFER_BYTES;
+ * flush is SYNCHRONIZE CACHE (10). A failed command gets REQUEST SENSE; a
+ * bad CSW, phase error or transport failure gets reset recovery (BOT
+ * §5.3.4: Bulk-Only Mass Storage Reset, CLEAR_FEATURE(HALT) on both bulk
+ * endpoints). Retries are bounded (MSC_MAX_ATTEMPTS) and logged. A device
+ * that is gone (transport ERR_NODEV) reads as "no media".
+ * Does not: name disks, call DiskAdd, or own the device's lifetime.
+ * Spec: USB MSC BOT 1.0; SPC-4; SBC-3. */
+#ifndef DRIVERS_USB_LIB_USB_MSC_H
+#define DRIVERS_USB_LIB_USB_MSC_H
+
+#include "blkdev/diskfunc.h"
+#include "drivers/usb/lib/bot.h"
+#include "drivers/usb/lib/scsi.h"
+#include "drivers/usb/usb.h"
+#include "kernel/sync.h"
+#include "kernel/types.h"
+
+/* Bytes per READ/WRITE command. 256 KiB keeps the per-command overhead
+ * (CBW + CSW, ~2 ms under QEMU) small against the data. */
+#define MSC_MAX_XFER_BYTES (256u * 1024)
+#define MSC_CMD_TIMEOUT_MS 5000     /* CBW, CSW and small commands */
+#define MSC_IO_TIMEOUT_MS 10000     /* data stage of READ/WRITE */
+#define MSC_FLUSH_TIMEOUT_MS 30000  /* SYNCHRONIZE CACHE may write a lot */
+#define MSC_MAX_ATTEMPTS 3          /* per READ/WRITE/flush command */
+#define MSC_NAME_BYTES 12
+#define MSC_WHERE_BYTES 24
+
+/* How the class logic reaches the device. Every call may sleep; every
+ * call that waits has the given (or the transport's own) timeout. */
+struct msc_transport_ops {
+    /* Bulk transfer of `bytes` on the IN (dir_in) or OUT endpoint; as
+     * usb_bulk(): returns 0 (a short IN is no error), ERR_IO (*stalled set
+     * if the endpoint halted), ERR_TIMEOUT, ERR_NODEV (device gone). */
+    int (*bulk)(void *ctx, bool dir_in, void *data, uint32_t bytes, uint32_t *moved,
+                bool *stalled, uint32_t timeout_ms);
+    /* Control request on the default pipe; as usb_control(). */
+    int (*control)(void *ctx, const struct usb_setup *setup, void *data, uint32_t *moved);
+    /* CLEAR_FEATURE(ENDPOINT_HALT) on the IN or OUT bulk endpoint and reset
+     * its toggle; as usb_clear_halt(). */
+    int (*clear_halt)(void *ctx, bool dir_in);
+    /* The device was unplugged (never becomes false again). */
+    bool (*is_gone)(void *ctx);
+};
+
+/* One claimed BOT interface. */
+struct msc_dev {
+    const struct msc_transport_ops *ops; /* set by msc_dev_init, then constant */
+    void *ctx;                    /* the transport's */
+    char where[MSC_WHERE_BYTES];  /* "uhci0 port 1": log prefix for transport events */
+    uint8_t iface;                /* interface number, for class requests */
+    struct mutex lock;            /* one command at a time; guards tag, buf */
+    uint32_t tag;                 /* last CBW tag (lock) */
+    uint8_t *buf;                 /* CBW + CSW + sense + small data replies (lock) */
+};
+
+/* One logical unit; the disk's userdata. Written by msc_unit_init and
+ * msc_unit_identify before the disk exists; afterwards only the command
+ * paths change `no_sync_cache` (set once) and `retries` (a statistic). */
+struct msc_unit {
+    struct msc_dev *m;            /* the interface; outlives the unit */
+    uint8_t lun;
+    char name[MSC_NAME_BYTES];    /* for log lines; the caller may rename it */
+    struct scsi_inquiry inq;
+    uint64_t blocks;              /* capacity, checked > 0 */
+    uint32_t block_bytes;         /* 512/1024/2048/4096 */
+    bool no_sync_cache;           /* SYNCHRONIZE CACHE refused: nothing to flush */
+    bool readonly;                /* MODE SENSE write-protect bit */
+    uint32_t retries;             /* logged retries */
+};
+
+/* Set up `m` for interface `iface` reached through ops/ctx; `where` names
+ * it in log lines (copied, truncated). Returns 0; ERR_NOMEM. Context:
+ * thread. */
+int msc_dev_init(struct msc_dev *m, const struct msc_transport_ops *ops, void *ctx,
+                 uint8_t iface, const char *where);
+
+/* Free what msc_dev_init allocated; no command may be running. */
+void msc_dev_fini(struct msc_dev *m);
+
+/* GET MAX LUN (BOT §3.2), capped at BOT_MAX_LUN; a STALL or any failure
+ * means a single LUN: 0. Context: thread, may sleep. */
+uint8_t msc_get_max_lun(struct msc_dev *m);
+
+/* Prepare unit `lun` of `m`, named `name` (copied) until renamed. */
+void msc_unit_init(struct msc_unit *u, struct msc_dev *m, uint8_t lun, const char *name);
+
+/* Identify the unit. Returns 0 (a direct-access disk with a medium:
+ * blocks, block_bytes, readonly filled); ERR_NODEV (not a disk, or the
+ * device is gone); ERR_NOMEDIA (no medium, or capacity 0); ERR_CORRUPT
+ * (bad replies, logged); transport and sense errors. Locking: takes
+ * m->lock. Context: thread, may sleep. */
+int msc_unit_identify(struct msc_unit *u);
+
+/* Move up to *count blocks at `lba` (write: from buf, else into buf).
+ * *count becomes the blocks actually moved, never more than asked.
+ * Returns 0; ERR_EOM (clipped at the end of the medium, the rest moved);
+ * ERR_NOMEDIA (device gone); ERR_IO, ERR_BUSY, ERR_TIMEOUT, ... after
+ * MSC_MAX_ATTEMPTS tries (each retry logged). Locking: takes m->lock per
+ * command. Context: thread, may sleep. */
+int msc_unit_rw(struct msc_unit *u, void *buf, uint64_t lba, uint32_t *count, bool write);
+
+/* SYNCHRONIZE CACHE (10); after 0, written data is durable. A unit that
+ * refuses the command (ILLEGAL REQUEST) has no cache: 0 from then on.
+ * Returns 0 or an error as msc_unit_rw. */
+int msc_unit_flush(struct msc_unit *u);
+
+/* DISKFUNC callbacks (blkdev/diskfunc.h) over the calls above, userdata a
+ * struct msc_unit *. Each converts its error once, with
+ * disk_err_to_status(). */
+int STDCALL msc_disk_read(void *userdata, void *buffer, int64_t startsector, int *numsectors);
+int STDCALL msc_disk_write(void *userdata, const void *buffer, int64_t startsector,
+                           int *numsectors);
+int STDCALL msc_disk_querymedia(void *userdata, DISKMEDIAINFO *info);
+int STDCALL msc_disk_flush(void *userdata);
+
+#endif
