@@ -12,6 +12,7 @@
 #include "drivers/usb/ehci.h"
 #include "drivers/usb/defs.h"
 #include "drivers/usb/usb.h"
+#include "drivers/usb/usb_hcd.h"
 #include "kernel/dma.h"
 #include "kernel/err.h"
 #include "kernel/hwio.h"
@@ -21,7 +22,6 @@
 #include "kernel/lib/format.h"
 #include "kernel/lib/kstring.h"
 #include "kernel/mm/paging.h"
-#include "kernel/mm/pmm.h"
 #include "kernel/pci.h"
 #include "kernel/time.h"
 
@@ -31,7 +31,6 @@
 #define EHCI_BOUNCE_BYTES (64u * 1024)
 #define EHCI_MEM_BYTES (4 * EHCI_PAGE_BYTES + EHCI_BOUNCE_BYTES)
 #define EHCI_STOP_QTD_OFFSET 128
-#define EHCI_WAIT_SLICE_MS 10      /* re-check the qTDs at least this often */
 #define EHCI_HALT_TIMEOUT_MS 50    /* spec: 16 micro-frames */
 #define EHCI_RESET_TIMEOUT_MS 250
 #define EHCI_HANDOFF_TIMEOUT_MS 1000
@@ -43,16 +42,16 @@
 #define EHCI_INTR_MASK (EHCI_STS_USBINT | EHCI_STS_USBERRINT | EHCI_STS_HSE | EHCI_STS_IAA)
 
 struct ehci_pipe {
+    struct usb_pipe base;    /* first: the endpoint (usb_pipe_init); control pipes take
+                              * their toggles from the qTDs */
     struct ehci *e;
-    const struct usb_device *dev; /* owner; outlives the pipe; its `gone` is read */
     volatile uint32_t *qh;   /* QH in the pool */
     uint32_t qh_phys;
     unsigned slot;           /* index in the QH pool */
-    bool control;            /* default pipe: toggles from the qTDs */
-    bool dir_in;             /* bulk IN */
-    uint16_t max_packet;
     struct ehci_pipe *next;  /* async ring order after the head (e->lock) */
 };
+/* The HCD ops hand this pipe around as its base: ((struct ehci_pipe *)pipe). */
+_Static_assert(offsetof(struct ehci_pipe, base) == 0, "usb_pipe must come first");
 
 struct ehci {
     struct usb_hc hc;             /* registered with the core; hc.priv = this */
@@ -138,15 +137,6 @@ static bool ehci_irq(void *ctx)
     return true;
 }
 
-/* Sleep until an interrupt or `ms`, whichever first. */
-static void wait_event(struct ehci *e, uint32_t ms)
-{
-    if (e->irq)
-        (void)sem_down_timeout(&e->done, ms);
-    else
-        sleep_ms(1);
-}
-
 /* ---- pools --------------------------------------------------------------------------- */
 
 static volatile uint32_t *qtd_at(struct ehci *e, unsigned i)
@@ -211,7 +201,7 @@ static int doorbell_locked(struct ehci *e)
                     EHCI_DOORBELL_TIMEOUT_MS);
             return ERR_TIMEOUT;
         }
-        wait_event(e, 1);
+        usb_hcd_wait_event(&e->done, e->irq != NULL, 1);
     }
     return 0;
 }
@@ -246,7 +236,7 @@ static void qh_start(struct ehci_pipe *p, uint32_t first_phys)
     ov[EHCI_QTD_NEXT] = first_phys;
     ov[EHCI_QTD_ALT] = EHCI_LINK_T;
     io_barrier();
-    ov[EHCI_QTD_TOKEN] = p->control ? 0 : toggle; /* not active, not halted */
+    ov[EHCI_QTD_TOKEN] = p->base.control ? 0 : toggle; /* not active, not halted */
     io_barrier();
 }
 
@@ -319,20 +309,18 @@ static int chain_run_locked(struct ehci *e, struct ehci_pipe *p, unsigned n,
             e->dead = true;
             return ERR_NODEV;
         }
-        if (p->dev->gone) {
+        if (p->base.dev->gone) {
             /* Unplugged: the controller may retry the dead address forever. */
             chain_cancel_locked(e, p, n);
             (void)chain_state(e, n, lens, stop_on_short, moved, token);
             return ERR_NODEV;
         }
-        uint64_t now = time_ms();
-        if (now >= end) {
+        if (usb_hcd_wait_slice(&e->done, e->irq != NULL, end)) {
             chain_cancel_locked(e, p, n);
             (void)chain_state(e, n, lens, stop_on_short, moved, token);
             e->timeouts++;
             return ERR_TIMEOUT;
         }
-        wait_event(e, (uint32_t)MIN(end - now, (uint64_t)EHCI_WAIT_SLICE_MS));
     }
     /* 3. A halted qTD is an error; done and short are success. */
     if (st == CHAIN_ERROR) {
@@ -340,14 +328,6 @@ static int chain_run_locked(struct ehci *e, struct ehci_pipe *p, unsigned n,
         return ERR_IO;
     }
     return 0;
-}
-
-/* True if the controller can reach [buf, buf + bytes) directly: RAM is
- * identity-mapped below pmm_map_top() (kernel/mm/pmm.h). */
-static bool can_dma_direct(const void *buf, uint32_t bytes)
-{
-    uintptr_t a = (uintptr_t)buf;
-    return a != 0 && (uint64_t)a + bytes <= pmm_map_top();
 }
 
 static int ehci_control(struct usb_hc *hc, struct usb_pipe *pipe, const struct usb_setup *setup,
@@ -419,8 +399,8 @@ static int ehci_control(struct usb_hc *hc, struct usb_pipe *pipe, const struct u
 static unsigned bulk_chain(struct ehci *e, struct ehci_pipe *p, uint32_t pa, uint32_t bytes,
                            uint32_t *lens, uint32_t *covered)
 {
-    uint32_t pid = p->dir_in ? EHCI_TOK_PID_IN : EHCI_TOK_PID_OUT;
-    uint32_t alt = p->dir_in ? e->stop_phys : EHCI_LINK_T;
+    uint32_t pid = p->base.dir_in ? EHCI_TOK_PID_IN : EHCI_TOK_PID_OUT;
+    uint32_t alt = p->base.dir_in ? e->stop_phys : EHCI_LINK_T;
     uint32_t left = bytes;
     unsigned n = 0;
 
@@ -428,7 +408,7 @@ static unsigned bulk_chain(struct ehci *e, struct ehci_pipe *p, uint32_t pa, uin
         uint32_t room = EHCI_QTD_PAGES * EHCI_PAGE_BYTES - (pa & (EHCI_PAGE_BYTES - 1));
         uint32_t chunk = MIN(left, room);
         if (chunk < left)
-            chunk -= chunk % p->max_packet;
+            chunk -= chunk % p->base.max_packet;
         bool last = chunk == left || n + 1 == EHCI_QTD_SLOTS;
         qtd_fill(e, n, last ? EHCI_LINK_T : qtd_phys(e, n + 1), alt,
                  EHCI_TOK_ACTIVE | EHCI_TOK_CERR_3 | pid | (last ? EHCI_TOK_IOC : 0), pa,
@@ -456,7 +436,7 @@ static int ehci_bulk(struct usb_hc *hc, struct usb_pipe *pipe, void *data, uint3
     mutex_lock(&e->lock);
     /* 1. Direct DMA into the caller's buffer when reachable, else bounce in
      *    pieces; each piece is one chain; a short piece ends the transfer. */
-    bool direct = can_dma_direct(data, bytes);
+    bool direct = usb_hcd_can_dma_direct(data, bytes);
     do {
         uint8_t *ptr = (uint8_t *)data + done;
         uint32_t want = bytes - done, covered, got = 0;
@@ -466,12 +446,12 @@ static int ehci_bulk(struct usb_hc *hc, struct usb_pipe *pipe, void *data, uint3
         } else {
             want = MIN(want, EHCI_BOUNCE_BYTES);
             pa = e->bounce_phys;
-            if (!p->dir_in)
+            if (!p->base.dir_in)
                 memcpy(e->bounce, ptr, want);
         }
         unsigned n = bulk_chain(e, p, pa, want, e->lens, &covered);
-        rc = chain_run_locked(e, p, n, e->lens, p->dir_in, &got, &token, timeout_ms);
-        if (!direct && p->dir_in && got)
+        rc = chain_run_locked(e, p, n, e->lens, p->base.dir_in, &got, &token, timeout_ms);
+        if (!direct && p->base.dir_in && got)
             memcpy(ptr, e->bounce, got);
         done += got;
         if (rc || got < covered)
@@ -485,7 +465,7 @@ static int ehci_bulk(struct usb_hc *hc, struct usb_pipe *pipe, void *data, uint3
     mutex_unlock(&e->lock);
     if (rc == ERR_IO)
         pr_debug("ehci: %s: bulk %s of %lu bytes failed (token 0x%08lx)", hc->name,
-                 p->dir_in ? "in" : "out", (unsigned long)bytes, (unsigned long)token);
+                 p->base.dir_in ? "in" : "out", (unsigned long)bytes, (unsigned long)token);
     return rc;
 }
 
@@ -524,22 +504,20 @@ static int ehci_pipe_open(struct usb_hc *hc, struct usb_device *dev,
     e->qh_used |= 1u << slot;
     /* 2. Fill the QH: address, endpoint, speed, max packet (§3.6.2). */
     p->e = e;
-    p->dev = dev;
+    usb_pipe_init(&p->base, dev, ep);
     p->slot = slot;
     p->qh = (volatile uint32_t *)(e->qh_pool + slot * EHCI_QH_SLOT_BYTES);
     p->qh_phys = e->qh_pool_phys + slot * EHCI_QH_SLOT_BYTES;
-    p->control = ep == NULL;
-    p->dir_in = ep && (ep->address & USB_EP_DIR_IN);
-    p->max_packet = ep ? ep->max_packet : dev->max_packet0;
-    if (p->max_packet == 0)
-        p->max_packet = 8;
+    if (p->base.max_packet == 0)
+        p->base.max_packet = 8;
     memset((void *)p->qh, 0, EHCI_QH_SLOT_BYTES);
     uint32_t speed = dev->speed == USB_SPEED_HIGH   ? EHCI_QH_EPS_HIGH
                      : dev->speed == USB_SPEED_LOW ? EHCI_QH_EPS_LOW
                                                    : EHCI_QH_EPS_FULL;
     uint32_t ch = EHCI_QH_ADDR(dev->address) | EHCI_QH_EP(ep ? ep->address : 0) | speed |
-                  EHCI_QH_MPS(p->max_packet) | EHCI_QH_RL(dev->speed == USB_SPEED_HIGH ? 4 : 0);
-    if (p->control) {
+                  EHCI_QH_MPS(p->base.max_packet) |
+                  EHCI_QH_RL(dev->speed == USB_SPEED_HIGH ? 4 : 0);
+    if (p->base.control) {
         ch |= EHCI_QH_DTC;
         if (dev->speed != USB_SPEED_HIGH)
             ch |= EHCI_QH_CTRL_EP;
@@ -551,7 +529,7 @@ static int ehci_pipe_open(struct usb_hc *hc, struct usb_device *dev,
     /* 3. Into the ring. */
     ring_link_locked(e, p);
     mutex_unlock(&e->lock);
-    *out = (struct usb_pipe *)p;
+    *out = &p->base;
     return 0;
 }
 
@@ -760,29 +738,17 @@ static int ehci_probe(struct pci_device *pdev)
     int rc;
 
     /* 1. Room, a memory BAR, decoding and bus mastering on, registers mapped. */
-    if (ehci_state.count >= EHCI_MAX_CONTROLLERS) {
-        pr_warn("ehci: %02x:%02x.%x: more than %d controllers, ignored", pdev->bus, pdev->dev,
-                pdev->func, EHCI_MAX_CONTROLLERS);
-        return ERR_NOSPC;
-    }
-    if ((bar->kind != PCI_BAR_MEM32 && bar->kind != PCI_BAR_MEM64) || !bar->base ||
-        bar->size_bytes < 0x100) {
-        pr_warn("ehci: %02x:%02x.%x: no register BAR (%s, base 0x%llx)", pdev->bus, pdev->dev,
-                pdev->func, pci_bar_kind_name(bar->kind), (unsigned long long)bar->base);
-        return ERR_NODEV;
-    }
-    rc = mmio_map(bar->base, (size_t)bar->size_bytes, &regs);
+    rc = usb_hcd_check_room(pdev, "ehci", ehci_state.count, EHCI_MAX_CONTROLLERS);
     if (rc)
         return rc;
-    pci_enable_mem(pdev);
-    pci_enable_bus_master(pdev);
+    rc = usb_hcd_map_mem_bar(pdev, bar, "ehci", 0x100, &regs);
+    if (rc)
+        return rc;
     e = kzalloc(sizeof(*e));
     if (!e)
         return ERR_NOMEM;
     e->pdev = pdev;
-    ksnprintf(e->hc.name, sizeof(e->hc.name), "ehci%u", ehci_state.count);
-    e->hc.ops = &ehci_ops;
-    e->hc.priv = e;
+    usb_hcd_hc_init(&e->hc, "ehci", ehci_state.count, &ehci_ops, e);
     mutex_init(&e->lock, "ehci");
     sem_init(&e->done, 0);
     /* 2. Capability registers; sane port count. */
@@ -805,14 +771,7 @@ static int ehci_probe(struct pci_device *pdev)
     rc = memory_setup(e);
     if (rc)
         goto err_free;
-    if (pdev->irq_line != PCI_IRQ_NONE && pdev->irq_line < IRQ_LINES && pdev->irq_pin) {
-        rc = irq_attach(pdev->irq_line, ehci_irq, e, e->hc.name, &e->irq);
-        if (rc) {
-            pr_warn("ehci: %s: IRQ %u not attached (%s), polling", e->hc.name,
-                    pdev->irq_line, err_name(rc));
-            e->irq = NULL;
-        }
-    }
+    usb_hcd_irq_attach(pdev, "ehci", e->hc.name, ehci_irq, e, &e->irq);
     rc = controller_start(e);
     if (rc)
         goto err_irq;
@@ -836,20 +795,9 @@ err_free:
     return rc;
 }
 
-static const struct pci_match ehci_pci_ids[] = {
-    PCI_MATCH_CLASS(EHCI_PCI_CLASS, EHCI_PCI_SUBCLASS, EHCI_PCI_PROGIF),
-    PCI_MATCH_END,
-};
-
-static const struct pci_driver ehci_pci_driver = {
-    .name = "ehci",
-    .ids = ehci_pci_ids,
-    .probe = ehci_probe,
-};
+static struct usb_hcd_pci ehci_pci;
 
 void ehci_register(void)
 {
-    int rc = pci_register_driver(&ehci_pci_driver);
-    if (rc)
-        pr_err("ehci: cannot register PCI driver (%s)", err_name(rc));
+    usb_hcd_pci_register(&ehci_pci, "ehci", EHCI_PCI_PROGIF, ehci_probe);
 }

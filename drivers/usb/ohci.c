@@ -16,6 +16,7 @@
 #include "drivers/usb/defs.h"
 #include "drivers/usb/lib/ohci_td.h"
 #include "drivers/usb/usb.h"
+#include "drivers/usb/usb_hcd.h"
 #include "kernel/dma.h"
 #include "kernel/err.h"
 #include "kernel/hwio.h"
@@ -25,7 +26,6 @@
 #include "kernel/lib/format.h"
 #include "kernel/lib/kstring.h"
 #include "kernel/mm/paging.h"
-#include "kernel/mm/pmm.h"
 #include "kernel/pci.h"
 #include "kernel/time.h"
 
@@ -39,7 +39,6 @@
 #define OHCI_MEM_BYTES (OHCI_PAGE_BYTES + OHCI_BOUNCE_BYTES)
 #define OHCI_CTRL_DATA_OFFSET 64u    /* control data after the SETUP bytes */
 #define OHCI_CTRL_MAX_BYTES 4096u    /* one data TD (it may cross one page) */
-#define OHCI_WAIT_SLICE_MS 10
 #define OHCI_CANCEL_FRAMES_MS 2      /* a skipped ED is left alone from the next frame */
 /* Every TD interrupts at the end of the frame it retires in (DI 0), so its
  * done queue is written back within a frame; 20 frames is plenty. */
@@ -53,17 +52,6 @@
 #define OHCI_PORT_RESET_TIMEOUT_MS 50
 #define OHCI_POWER_GOOD_MIN_MS 20
 #define OHCI_INTR_MASK (OHCI_INT_WDH | OHCI_INT_UE | OHCI_INT_SO)
-
-struct ohci_pipe {
-    const struct usb_device *dev; /* owner; outlives the pipe; its `gone` is read */
-    uint8_t address;             /* device address when opened */
-    uint8_t ep;                  /* endpoint number */
-    bool low_speed;
-    bool control;
-    bool dir_in;                 /* bulk IN */
-    uint16_t max_packet;
-    uint8_t toggle;              /* next DATA0/1 of a bulk pipe (o->lock) */
-};
 
 struct ohci {
     struct usb_hc hc;            /* registered with the core; hc.priv = this */
@@ -185,14 +173,6 @@ static uint32_t take_status_locked(struct ohci *o, uint32_t bits)
     return s & bits;
 }
 
-static void wait_event(struct ohci *o, uint32_t ms)
-{
-    if (o->irq)
-        (void)sem_down_timeout(&o->done, ms);
-    else
-        sleep_ms(1);
-}
-
 /* ---- transfers (o->lock held) ----------------------------------------------------------- */
 
 /* Empty an ED again: its head goes back to the dummy tail, keeping the
@@ -264,7 +244,7 @@ static void await_writeback_locked(struct ohci *o, unsigned n)
                     OHCI_WRITEBACK_TIMEOUT_MS, i);
             return;
         }
-        wait_event(o, 1);
+        usb_hcd_wait_event(&o->done, o->irq != NULL, 1);
     }
 }
 
@@ -273,7 +253,7 @@ static void await_writeback_locked(struct ohci *o, unsigned n)
  * done queue has the retired TDs back. Returns 0 (ran to the end or
  * stopped on a short packet), ERR_IO, ERR_TIMEOUT, ERR_NODEV; *r describes
  * the TDs either way. */
-static int chain_run(struct ohci *o, const struct ohci_pipe *p, bool bulk, unsigned n,
+static int chain_run(struct ohci *o, const struct usb_pipe *p, bool bulk, unsigned n,
                      const uint8_t *stage_of, uint32_t timeout_ms, struct chain_result *r)
 {
     volatile uint32_t *ed = bulk ? o->ed_bulk : o->ed_ctrl;
@@ -316,13 +296,11 @@ static int chain_run(struct ohci *o, const struct ohci_pipe *p, bool bulk, unsig
             rc = ERR_NODEV;
             break;
         }
-        uint64_t now = time_ms();
-        if (now >= end) {
+        if (usb_hcd_wait_slice(&o->done, o->irq != NULL, end)) {
             o->timeouts++;
             rc = ERR_TIMEOUT;
             break;
         }
-        wait_event(o, (uint32_t)MIN(end - now, (uint64_t)OHCI_WAIT_SLICE_MS));
     }
     /* 3. Empty the ED (cancelling what still runs); read the TDs. */
     bool halted = (ed[OHCI_ED_HEADP] & OHCI_ED_HALTED) != 0;
@@ -335,12 +313,6 @@ static int chain_run(struct ohci *o, const struct ohci_pipe *p, bool bulk, unsig
         rc = ERR_IO;
     }
     return rc;
-}
-
-static bool can_dma_direct(const void *buf, uint32_t bytes)
-{
-    uintptr_t a = (uintptr_t)buf;
-    return a != 0 && (uint64_t)a + bytes <= pmm_map_top();
 }
 
 /* Encode one stage into o->words[*n...]; links the previous stage's last
@@ -364,11 +336,10 @@ static int add_stage(struct ohci *o, unsigned *n, uint8_t *stage_of, uint8_t sta
     return 0;
 }
 
-static int ohci_control(struct usb_hc *hc, struct usb_pipe *pipe, const struct usb_setup *setup,
+static int ohci_control(struct usb_hc *hc, struct usb_pipe *p, const struct usb_setup *setup,
                         void *data, uint32_t *moved, uint32_t timeout_ms)
 {
     struct ohci *o = hc->priv;
-    struct ohci_pipe *p = (struct ohci_pipe *)pipe;
     bool in = (setup->request_type & USB_RT_IN) != 0;
     uint32_t len = setup->length;
     uint8_t stage_of[OHCI_TD_SLOTS];
@@ -430,11 +401,10 @@ static int ohci_control(struct usb_hc *hc, struct usb_pipe *pipe, const struct u
     return rc;
 }
 
-static int ohci_bulk(struct usb_hc *hc, struct usb_pipe *pipe, void *data, uint32_t bytes,
+static int ohci_bulk(struct usb_hc *hc, struct usb_pipe *p, void *data, uint32_t bytes,
                      uint32_t *moved, bool *stalled, uint32_t timeout_ms)
 {
     struct ohci *o = hc->priv;
-    struct ohci_pipe *p = (struct ohci_pipe *)pipe;
     struct chain_result r = { 0 };
     uint32_t done = 0;
     int rc = 0;
@@ -442,7 +412,7 @@ static int ohci_bulk(struct usb_hc *hc, struct usb_pipe *pipe, void *data, uint3
     *moved = 0;
     *stalled = false;
     mutex_lock(&o->lock);
-    bool direct = can_dma_direct(data, bytes);
+    bool direct = usb_hcd_can_dma_direct(data, bytes);
     /* 1. Pieces of at most one TD pool (or the bounce buffer). */
     do {
         uint8_t *ptr = (uint8_t *)data + done;
@@ -500,38 +470,8 @@ static void ohci_pipe_reset_toggle(struct usb_hc *hc, struct usb_pipe *pipe)
 {
     struct ohci *o = hc->priv;
     mutex_lock(&o->lock);
-    ((struct ohci_pipe *)pipe)->toggle = 0;
+    pipe->toggle = 0;
     mutex_unlock(&o->lock);
-}
-
-static int ohci_pipe_open(struct usb_hc *hc, struct usb_device *dev,
-                          const struct usb_endpoint *ep, struct usb_pipe **out)
-{
-    struct ohci_pipe *p = kzalloc(sizeof(*p));
-
-    (void)hc;
-    *out = NULL;
-    if (!p)
-        return ERR_NOMEM;
-    p->dev = dev;
-    p->address = dev->address;
-    p->ep = ep ? ep->address & 0x0F : 0;
-    p->low_speed = dev->speed == USB_SPEED_LOW;
-    p->control = ep == NULL;
-    p->dir_in = ep && (ep->address & USB_EP_DIR_IN);
-    p->max_packet = ep ? ep->max_packet : dev->max_packet0;
-    /* Full speed allows 64-byte bulk and control packets at most (USB 2.0 §5.8.3). */
-    if (p->max_packet == 0 || p->max_packet > 64)
-        p->max_packet = p->max_packet ? 64 : 8;
-    *out = (struct usb_pipe *)p;
-    return 0;
-}
-
-/* The EDs are shared and idle between transfers: nothing to unlink. */
-static void ohci_pipe_close(struct usb_hc *hc, struct usb_pipe *pipe)
-{
-    (void)hc;
-    kfree(pipe);
 }
 
 /* ---- root ports (hub thread) ------------------------------------------------------------ */
@@ -604,8 +544,8 @@ static void ohci_describe(struct usb_hc *hc, char *buf, size_t bytes)
 static const struct usb_hc_ops ohci_ops = {
     .port_status = ohci_port_status,
     .port_reset = ohci_port_reset,
-    .pipe_open = ohci_pipe_open,
-    .pipe_close = ohci_pipe_close,
+    .pipe_open = usb_hcd_fs_pipe_open,
+    .pipe_close = usb_hcd_fs_pipe_close,
     .control = ohci_control,
     .bulk = ohci_bulk,
     .pipe_reset_toggle = ohci_pipe_reset_toggle,
@@ -748,30 +688,18 @@ static int ohci_probe(struct pci_device *pdev)
     int rc;
 
     /* 1. Room, a memory BAR, decoding and bus mastering on, registers mapped. */
-    if (ohci_state.count >= OHCI_MAX_CONTROLLERS) {
-        pr_warn("ohci: %02x:%02x.%x: more than %d controllers, ignored", pdev->bus, pdev->dev,
-                pdev->func, OHCI_MAX_CONTROLLERS);
-        return ERR_NOSPC;
-    }
-    if ((bar->kind != PCI_BAR_MEM32 && bar->kind != PCI_BAR_MEM64) || !bar->base ||
-        bar->size_bytes < OHCI_REGS_BYTES) {
-        pr_warn("ohci: %02x:%02x.%x: no register BAR (%s, base 0x%llx)", pdev->bus, pdev->dev,
-                pdev->func, pci_bar_kind_name(bar->kind), (unsigned long long)bar->base);
-        return ERR_NODEV;
-    }
-    rc = mmio_map(bar->base, (size_t)bar->size_bytes, &regs);
+    rc = usb_hcd_check_room(pdev, "ohci", ohci_state.count, OHCI_MAX_CONTROLLERS);
     if (rc)
         return rc;
-    pci_enable_mem(pdev);
-    pci_enable_bus_master(pdev);
+    rc = usb_hcd_map_mem_bar(pdev, bar, "ohci", OHCI_REGS_BYTES, &regs);
+    if (rc)
+        return rc;
     o = kzalloc(sizeof(*o));
     if (!o)
         return ERR_NOMEM;
     o->pdev = pdev;
     o->regs = regs;
-    ksnprintf(o->hc.name, sizeof(o->hc.name), "ohci%u", ohci_state.count);
-    o->hc.ops = &ohci_ops;
-    o->hc.priv = o;
+    usb_hcd_hc_init(&o->hc, "ohci", ohci_state.count, &ohci_ops, o);
     mutex_init(&o->lock, "ohci");
     sem_init(&o->done, 0);
     /* 2. Revision 1.0 and a sane port count (NDP 1..15). */
@@ -787,14 +715,7 @@ static int ohci_probe(struct pci_device *pdev)
     rc = memory_setup(o);
     if (rc)
         goto err_free;
-    if (pdev->irq_line != PCI_IRQ_NONE && pdev->irq_line < IRQ_LINES && pdev->irq_pin) {
-        rc = irq_attach(pdev->irq_line, ohci_irq, o, o->hc.name, &o->irq);
-        if (rc) {
-            pr_warn("ohci: %s: IRQ %u not attached (%s), polling", o->hc.name,
-                    pdev->irq_line, err_name(rc));
-            o->irq = NULL;
-        }
-    }
+    usb_hcd_irq_attach(pdev, "ohci", o->hc.name, ohci_irq, o, &o->irq);
     rc = controller_start(o);
     if (rc)
         goto err_irq;
@@ -819,20 +740,9 @@ err_free:
     return rc;
 }
 
-static const struct pci_match ohci_pci_ids[] = {
-    PCI_MATCH_CLASS(EHCI_PCI_CLASS, EHCI_PCI_SUBCLASS, OHCI_PCI_PROGIF),
-    PCI_MATCH_END,
-};
-
-static const struct pci_driver ohci_pci_driver = {
-    .name = "ohci",
-    .ids = ohci_pci_ids,
-    .probe = ohci_probe,
-};
+static struct usb_hcd_pci ohci_pci;
 
 void ohci_register(void)
 {
-    int rc = pci_register_driver(&ohci_pci_driver);
-    if (rc)
-        pr_err("ohci: cannot register PCI driver (%s)", err_name(rc));
+    usb_hcd_pci_register(&ohci_pci, "ohci", OHCI_PCI_PROGIF, ohci_probe);
 }

@@ -10,6 +10,7 @@
 #include "drivers/usb/uhci.h"
 #include "drivers/usb/defs.h"
 #include "drivers/usb/usb.h"
+#include "drivers/usb/usb_hcd.h"
 #include "kernel/dma.h"
 #include "kernel/err.h"
 #include "kernel/hwio.h"
@@ -18,7 +19,6 @@
 #include "kernel/kmem.h"
 #include "kernel/lib/format.h"
 #include "kernel/lib/kstring.h"
-#include "kernel/mm/pmm.h"
 #include "kernel/pci.h"
 #include "kernel/time.h"
 
@@ -28,23 +28,11 @@
 #define UHCI_TD_POOL_BYTES (UHCI_TD_SLOTS * UHCI_TD_SLOT_BYTES)
 #define UHCI_BOUNCE_BYTES (64u * 1024)
 #define UHCI_MEM_BYTES (2 * UHCI_PAGE_BYTES + UHCI_TD_POOL_BYTES + UHCI_BOUNCE_BYTES)
-#define UHCI_WAIT_SLICE_MS 10
 #define UHCI_RESET_TIMEOUT_MS 50
 #define UHCI_GRESET_MS 50           /* §2.1.1: global reset held >= 10 ms */
 #define UHCI_CANCEL_FRAMES_MS 2     /* the controller caches at most one TD per frame */
 #define UHCI_ENABLE_TRIES 10
 #define UHCI_INTR_MASK (UHCI_STS_USBINT | UHCI_STS_ERRINT | UHCI_STS_HSE | UHCI_STS_HCPE)
-
-struct uhci_pipe {
-    const struct usb_device *dev; /* owner; outlives the pipe; its `gone` is read */
-    uint8_t address;             /* device address when opened */
-    uint8_t ep;                  /* endpoint number */
-    bool low_speed;
-    bool control;
-    bool dir_in;                 /* bulk IN */
-    uint16_t max_packet;
-    uint8_t toggle;              /* next DATA0/1 of a bulk pipe (u->lock) */
-};
 
 struct uhci {
     struct usb_hc hc;            /* registered with the core; hc.priv = this */
@@ -104,18 +92,10 @@ static uint32_t take_status(struct uhci *u, uint32_t bits)
     return __atomic_fetch_and(&u->sts, ~bits, __ATOMIC_SEQ_CST) & bits;
 }
 
-static void wait_event(struct uhci *u, uint32_t ms)
-{
-    if (u->irq)
-        (void)sem_down_timeout(&u->done, ms);
-    else
-        sleep_ms(1);
-}
-
 /* ---- transfers (u->lock held) -------------------------------------------------------- */
 
 /* TD i: one packet of `len` bytes (0..max packet) at physical `pa`. */
-static void td_fill(struct uhci *u, unsigned i, bool last, const struct uhci_pipe *p,
+static void td_fill(struct uhci *u, unsigned i, bool last, const struct usb_pipe *p,
                     uint8_t pid, uint8_t toggle, uint32_t pa, uint32_t len, bool spd)
 {
     volatile uint32_t *t = td_at(u, i);
@@ -167,7 +147,7 @@ static void chain_stop(struct uhci *u, unsigned first, unsigned n)
 
 /* Run TDs [first, first + n) and wait. Returns 0 (done, or short with
  * *is_short), ERR_IO (*ctrl has the error bits), ERR_TIMEOUT, ERR_NODEV. */
-static int chain_run(struct uhci *u, const struct uhci_pipe *p, unsigned first, unsigned n,
+static int chain_run(struct uhci *u, const struct usb_pipe *p, unsigned first, unsigned n,
                      uint32_t *moved, unsigned *ok, uint32_t *ctrl, bool *is_short,
                      uint32_t timeout_ms)
 {
@@ -198,14 +178,12 @@ static int chain_run(struct uhci *u, const struct uhci_pipe *p, unsigned first, 
             (void)chain_state(u, first, n, moved, ok, ctrl);
             return ERR_NODEV;
         }
-        uint64_t now = time_ms();
-        if (now >= end) {
+        if (usb_hcd_wait_slice(&u->done, u->irq != NULL, end)) {
             chain_stop(u, first, n);
             (void)chain_state(u, first, n, moved, ok, ctrl);
             u->timeouts++;
             return ERR_TIMEOUT;
         }
-        wait_event(u, (uint32_t)MIN(end - now, (uint64_t)UHCI_WAIT_SLICE_MS));
     }
     u->qh[UHCI_QH_ELEM] = UHCI_LINK_T; /* a short or failed chain stays hooked otherwise */
     if (st == CHAIN_ERROR) {
@@ -216,17 +194,10 @@ static int chain_run(struct uhci *u, const struct uhci_pipe *p, unsigned first, 
     return 0;
 }
 
-static bool can_dma_direct(const void *buf, uint32_t bytes)
-{
-    uintptr_t a = (uintptr_t)buf;
-    return a != 0 && (uint64_t)a + bytes <= pmm_map_top();
-}
-
-static int uhci_control(struct usb_hc *hc, struct usb_pipe *pipe, const struct usb_setup *setup,
+static int uhci_control(struct usb_hc *hc, struct usb_pipe *p, const struct usb_setup *setup,
                         void *data, uint32_t *moved, uint32_t timeout_ms)
 {
     struct uhci *u = hc->priv;
-    struct uhci_pipe *p = (struct uhci_pipe *)pipe;
     bool in = (setup->request_type & USB_RT_IN) != 0, is_short;
     uint32_t len = setup->length, got = 0, ctrl, mv;
     unsigned n = 0, ok;
@@ -277,11 +248,10 @@ static int uhci_control(struct usb_hc *hc, struct usb_pipe *pipe, const struct u
     return rc;
 }
 
-static int uhci_bulk(struct usb_hc *hc, struct usb_pipe *pipe, void *data, uint32_t bytes,
+static int uhci_bulk(struct usb_hc *hc, struct usb_pipe *p, void *data, uint32_t bytes,
                      uint32_t *moved, bool *stalled, uint32_t timeout_ms)
 {
     struct uhci *u = hc->priv;
-    struct uhci_pipe *p = (struct uhci_pipe *)pipe;
     uint32_t done = 0, ctrl = 0;
     bool is_short = false;
     int rc = 0;
@@ -289,7 +259,7 @@ static int uhci_bulk(struct usb_hc *hc, struct usb_pipe *pipe, void *data, uint3
     *moved = 0;
     *stalled = false;
     mutex_lock(&u->lock);
-    bool direct = can_dma_direct(data, bytes);
+    bool direct = usb_hcd_can_dma_direct(data, bytes);
     /* 1. Pieces of at most one pool of packets (or the bounce buffer). */
     do {
         uint8_t *ptr = (uint8_t *)data + done;
@@ -339,38 +309,8 @@ static void uhci_pipe_reset_toggle(struct usb_hc *hc, struct usb_pipe *pipe)
 {
     struct uhci *u = hc->priv;
     mutex_lock(&u->lock);
-    ((struct uhci_pipe *)pipe)->toggle = 0;
+    pipe->toggle = 0;
     mutex_unlock(&u->lock);
-}
-
-static int uhci_pipe_open(struct usb_hc *hc, struct usb_device *dev,
-                          const struct usb_endpoint *ep, struct usb_pipe **out)
-{
-    struct uhci_pipe *p = kzalloc(sizeof(*p));
-
-    (void)hc;
-    *out = NULL;
-    if (!p)
-        return ERR_NOMEM;
-    p->dev = dev;
-    p->address = dev->address;
-    p->ep = ep ? ep->address & 0x0F : 0;
-    p->low_speed = dev->speed == USB_SPEED_LOW;
-    p->control = ep == NULL;
-    p->dir_in = ep && (ep->address & USB_EP_DIR_IN);
-    p->max_packet = ep ? ep->max_packet : dev->max_packet0;
-    /* Full speed allows 64-byte bulk packets at most (USB 2.0 §5.8.3). */
-    if (p->max_packet == 0 || p->max_packet > 64)
-        p->max_packet = p->max_packet ? 64 : 8;
-    *out = (struct usb_pipe *)p;
-    return 0;
-}
-
-/* No schedule state per pipe: transfers are not running when a pipe closes. */
-static void uhci_pipe_close(struct usb_hc *hc, struct usb_pipe *pipe)
-{
-    (void)hc;
-    kfree(pipe);
 }
 
 /* ---- root ports (hub thread) --------------------------------------------------------- */
@@ -435,8 +375,8 @@ static void uhci_describe(struct usb_hc *hc, char *buf, size_t bytes)
 static const struct usb_hc_ops uhci_ops = {
     .port_status = uhci_port_status,
     .port_reset = uhci_port_reset,
-    .pipe_open = uhci_pipe_open,
-    .pipe_close = uhci_pipe_close,
+    .pipe_open = usb_hcd_fs_pipe_open,
+    .pipe_close = usb_hcd_fs_pipe_close,
     .control = uhci_control,
     .bulk = uhci_bulk,
     .pipe_reset_toggle = uhci_pipe_reset_toggle,
@@ -513,11 +453,9 @@ static int uhci_probe(struct pci_device *pdev)
     int rc;
 
     /* 1. Room, an I/O BAR, decoding and bus mastering on. */
-    if (uhci_state.count >= UHCI_MAX_CONTROLLERS) {
-        pr_warn("uhci: %02x:%02x.%x: more than %d controllers, ignored", pdev->bus, pdev->dev,
-                pdev->func, UHCI_MAX_CONTROLLERS);
-        return ERR_NOSPC;
-    }
+    rc = usb_hcd_check_room(pdev, "uhci", uhci_state.count, UHCI_MAX_CONTROLLERS);
+    if (rc)
+        return rc;
     if (bar->kind != PCI_BAR_IO || !bar->base || bar->size_bytes < 0x14) {
         pr_warn("uhci: %02x:%02x.%x: no I/O BAR (%s, base 0x%llx)", pdev->bus, pdev->dev,
                 pdev->func, pci_bar_kind_name(bar->kind), (unsigned long long)bar->base);
@@ -530,9 +468,7 @@ static int uhci_probe(struct pci_device *pdev)
         return ERR_NOMEM;
     u->pdev = pdev;
     u->io = (uint16_t)bar->base;
-    ksnprintf(u->hc.name, sizeof(u->hc.name), "uhci%u", uhci_state.count);
-    u->hc.ops = &uhci_ops;
-    u->hc.priv = u;
+    usb_hcd_hc_init(&u->hc, "uhci", uhci_state.count, &uhci_ops, u);
     mutex_init(&u->lock, "uhci");
     sem_init(&u->done, 0);
     /* 2. Memory: frame list, QH, TD pool, bounce buffer. */
@@ -548,14 +484,7 @@ static int uhci_probe(struct pci_device *pdev)
     u->bounce = u->td_pool + UHCI_TD_POOL_BYTES;
     u->bounce_phys = u->td_pool_phys + UHCI_TD_POOL_BYTES;
     /* 3. IRQ, start, ports. */
-    if (pdev->irq_line != PCI_IRQ_NONE && pdev->irq_line < IRQ_LINES && pdev->irq_pin) {
-        rc = irq_attach(pdev->irq_line, uhci_irq, u, u->hc.name, &u->irq);
-        if (rc) {
-            pr_warn("uhci: %s: IRQ %u not attached (%s), polling", u->hc.name,
-                    pdev->irq_line, err_name(rc));
-            u->irq = NULL;
-        }
-    }
+    usb_hcd_irq_attach(pdev, "uhci", u->hc.name, uhci_irq, u, &u->irq);
     rc = controller_start(u);
     if (rc)
         goto err_irq;
@@ -579,20 +508,9 @@ err_free:
     return rc;
 }
 
-static const struct pci_match uhci_pci_ids[] = {
-    PCI_MATCH_CLASS(EHCI_PCI_CLASS, EHCI_PCI_SUBCLASS, UHCI_PCI_PROGIF),
-    PCI_MATCH_END,
-};
-
-static const struct pci_driver uhci_pci_driver = {
-    .name = "uhci",
-    .ids = uhci_pci_ids,
-    .probe = uhci_probe,
-};
+static struct usb_hcd_pci uhci_pci;
 
 void uhci_register(void)
 {
-    int rc = pci_register_driver(&uhci_pci_driver);
-    if (rc)
-        pr_err("uhci: cannot register PCI driver (%s)", err_name(rc));
+    usb_hcd_pci_register(&uhci_pci, "uhci", UHCI_PCI_PROGIF, uhci_probe);
 }

@@ -36,7 +36,7 @@ enum usb_speed {
 
 struct usb_hc;
 struct usb_device;
-struct usb_pipe; /* HCD-owned endpoint state (EHCI: a QH) */
+struct usb_pipe; /* HCD-owned endpoint state; its common part is in usb_hcd.h */
 
 /* SETUP packet (USB §9.3), native order; the HCD encodes it. */
 struct usb_setup {

@@ -13,6 +13,7 @@
 #include "drivers/usb/xhci.h"
 #include "drivers/usb/defs.h"
 #include "drivers/usb/usb.h"
+#include "drivers/usb/usb_hcd.h"
 #include "kernel/dma.h"
 #include "kernel/err.h"
 #include "kernel/hwio.h"
@@ -22,7 +23,6 @@
 #include "kernel/lib/format.h"
 #include "kernel/lib/kstring.h"
 #include "kernel/mm/paging.h"
-#include "kernel/mm/pmm.h"
 #include "kernel/pci.h"
 #include "kernel/time.h"
 
@@ -38,7 +38,6 @@
 #define XHCI_RESET_TIMEOUT_MS 1000
 #define XHCI_HANDOFF_TIMEOUT_MS 1000
 #define XHCI_PORT_RESET_TIMEOUT_MS 500
-#define XHCI_WAIT_SLICE_MS 10
 #define XHCI_TRB_MAX_BYTES 0x10000u   /* a TRB buffer may not cross 64 KiB */
 /* TRBs of one TD: a bulk TD of XHCI_XFER_MAX_BYTES has at most 17 Normal
  * TRBs (64 KiB pieces plus a partial first one), a control TD 3. */
@@ -61,14 +60,13 @@ struct xhci_slot {
 };
 
 struct xhci_pipe {
-    const struct usb_device *dev; /* owner; outlives the pipe; its `gone` is read */
+    struct usb_pipe base;         /* first: what the endpoint is (usb_pipe_init) */
     struct xhci_slot *slot;       /* owned by the ep0 pipe */
     struct xhci_ring ring;
     uint8_t dci;                  /* device context index (1 = ep0) */
-    bool control;
-    bool dir_in;
-    uint16_t max_packet;
 };
+/* The HCD ops hand this pipe around as its base: ((struct xhci_pipe *)pipe). */
+_Static_assert(offsetof(struct xhci_pipe, base) == 0, "usb_pipe must come first");
 
 struct xhci {
     struct usb_hc hc;             /* registered with the core; hc.priv = this */
@@ -289,14 +287,8 @@ static int wait_locked(struct xhci *x, struct xhci_wait *w, const struct usb_dev
         }
         if (dev && dev->gone)
             return ERR_NODEV;
-        uint64_t now = time_ms();
-        if (now >= end)
+        if (usb_hcd_wait_slice(&x->done, x->irq != NULL, end))
             return ERR_TIMEOUT;
-        if (x->irq)
-            (void)sem_down_timeout(&x->done, (uint32_t)MIN(end - now,
-                                                           (uint64_t)XHCI_WAIT_SLICE_MS));
-        else
-            sleep_ms(1);
     }
 }
 
@@ -350,7 +342,7 @@ static int transfer_locked(struct xhci *x, struct xhci_pipe *p, struct xhci_wait
     w->slot = p->slot->id;
     w->dci = p->dci;
     wr32(x->db, 4u * p->slot->id, p->dci);
-    int rc = wait_locked(x, w, p->dev, timeout_ms);
+    int rc = wait_locked(x, w, p->base.dev, timeout_ms);
     if (rc == ERR_TIMEOUT || (rc == ERR_NODEV && !x->dead)) {
         if (rc == ERR_TIMEOUT)
             x->timeouts++;
@@ -365,12 +357,6 @@ static int transfer_locked(struct xhci *x, struct xhci_pipe *p, struct xhci_wait
     x->errors++;
     endpoint_recover_locked(x, p, true); /* STALL and bus errors halt the endpoint */
     return ERR_IO;
-}
-
-static bool can_dma_direct(const void *buf, uint32_t bytes)
-{
-    uintptr_t a = (uintptr_t)buf;
-    return a != 0 && (uint64_t)a + bytes <= pmm_map_top();
 }
 
 static int xhci_control(struct usb_hc *hc, struct usb_pipe *pipe, const struct usb_setup *setup,
@@ -431,15 +417,15 @@ static int xhci_bulk(struct usb_hc *hc, struct usb_pipe *pipe, void *data, uint3
     *moved = 0;
     *stalled = false;
     mutex_lock(&x->lock);
-    bool direct = can_dma_direct(data, bytes);
+    bool direct = usb_hcd_can_dma_direct(data, bytes);
     do {
         /* 1. One TD of Normal TRBs, split at 64 KiB boundaries. */
         uint8_t *ptr = (uint8_t *)data + done;
         uint32_t want = MIN(bytes - done, direct ? XHCI_XFER_MAX_BYTES : XHCI_BOUNCE_BYTES);
         uint32_t pa = direct ? (uint32_t)(uintptr_t)ptr : (uint32_t)x->bounce.phys;
-        struct xhci_wait w = { .stop_on_short = p->dir_in };
+        struct xhci_wait w = { .stop_on_short = p->base.dir_in };
         uint32_t off = 0, lens[XHCI_TD_MAX_TRBS];
-        if (!direct && !p->dir_in)
+        if (!direct && !p->base.dir_in)
             memcpy(x->bounce.virt, ptr, want);
         do {
             uint32_t room = XHCI_TRB_MAX_BYTES - ((pa + off) & (XHCI_TRB_MAX_BYTES - 1));
@@ -467,7 +453,7 @@ static int xhci_bulk(struct usb_hc *hc, struct usb_pipe *pipe, void *data, uint3
         } else if (rc == ERR_IO && XHCI_CC(w.status) == XHCI_CC_STALL) {
             *stalled = true;
         }
-        if (!direct && p->dir_in && got)
+        if (!direct && p->base.dir_in && got)
             memcpy(ptr, x->bounce.virt, got);
         done += got;
         if (rc || got < want)
@@ -510,7 +496,7 @@ static void input_for_ep(struct xhci *x, struct xhci_slot *s, struct xhci_pipe *
         s->entries = p->dci;
     sc[0] = XHCI_SLOT_SPEED(s->speed) | XHCI_SLOT_ENTRIES(s->entries);
     sc[1] = XHCI_SLOT_PORT(s->port);
-    ec[1] = XHCI_EP_CERR3 | XHCI_EP_TYPE(ep_type) | XHCI_EP_MPS(p->max_packet);
+    ec[1] = XHCI_EP_CERR3 | XHCI_EP_TYPE(ep_type) | XHCI_EP_MPS(p->base.max_packet);
     ec[2] = p->ring.phys | p->ring.cycle; /* dequeue pointer + DCS */
     ec[3] = 0;
     ec[4] = ep_type == XHCI_EP_TYPE_CONTROL ? 8 : 1024; /* average TRB length */
@@ -580,10 +566,7 @@ static int xhci_pipe_open(struct usb_hc *hc, struct usb_device *dev,
     *out = NULL;
     if (!p)
         return ERR_NOMEM;
-    p->dev = dev;
-    p->control = ep == NULL;
-    p->dir_in = ep && (ep->address & USB_EP_DIR_IN);
-    p->max_packet = ep ? ep->max_packet : dev->max_packet0;
+    usb_pipe_init(&p->base, dev, ep);
     rc = ring_init(&p->ring);
     if (rc) {
         kfree(p);
@@ -591,15 +574,15 @@ static int xhci_pipe_open(struct usb_hc *hc, struct usb_device *dev,
     }
     /* 2. ep0 brings a new slot; a bulk endpoint joins the device's slot. */
     mutex_lock(&x->lock);
-    if (p->control) {
+    if (p->base.control) {
         rc = open_ep0_locked(x, dev, p);
     } else if (!dev->ep0 || ep->type != USB_EP_BULK) {
         rc = ERR_NOTSUP;
     } else {
         /* Configure Endpoint adding this endpoint to the device's slot. */
         p->slot = ((struct xhci_pipe *)dev->ep0)->slot;
-        p->dci = (uint8_t)(2 * (ep->address & 0x0F) + (p->dir_in ? 1 : 0));
-        input_for_ep(x, p->slot, p, p->dir_in ? XHCI_EP_TYPE_BULK_IN : XHCI_EP_TYPE_BULK_OUT);
+        p->dci = (uint8_t)(2 * (ep->address & 0x0F) + (p->base.dir_in ? 1 : 0));
+        input_for_ep(x, p->slot, p, p->base.dir_in ? XHCI_EP_TYPE_BULK_IN : XHCI_EP_TYPE_BULK_OUT);
         rc = command_locked(x, p->slot->in_ctx.phys,
                             XHCI_TRB_TYPE(XHCI_TRB_CONFIGURE_EP) | XHCI_TRB_SLOT(p->slot->id),
                             NULL);
@@ -610,7 +593,7 @@ static int xhci_pipe_open(struct usb_hc *hc, struct usb_device *dev,
         kfree(p);
         return rc;
     }
-    *out = (struct usb_pipe *)p;
+    *out = &p->base;
     return 0;
 }
 
@@ -621,7 +604,7 @@ static int xhci_set_address(struct usb_hc *hc, struct usb_device *dev, uint8_t *
     int rc;
 
     mutex_lock(&x->lock);
-    p->max_packet = dev->max_packet0;
+    p->base.max_packet = dev->max_packet0;
     input_for_ep(x, p->slot, p, XHCI_EP_TYPE_CONTROL);
     /* The ring keeps its position: point the context at our enqueue TRB. */
     in_ctx(x, p->slot, 2)[2] = ring_enq_phys(&p->ring) | p->ring.cycle;
@@ -644,7 +627,7 @@ static void xhci_pipe_close(struct usb_hc *hc, struct usb_pipe *pipe)
     if (!p)
         return;
     mutex_lock(&x->lock);
-    if (p->control && p->slot) {
+    if (p->base.control && p->slot) {
         /* The device is done with: the slot and all its endpoints go. */
         (void)command_locked(x, 0, XHCI_TRB_TYPE(XHCI_TRB_DISABLE_SLOT) |
                                        XHCI_TRB_SLOT(p->slot->id), NULL);
@@ -873,9 +856,7 @@ static int xhci_probe(struct pci_device *pdev)
     if (!x)
         return ERR_NOMEM;
     x->pdev = pdev;
-    ksnprintf(x->hc.name, sizeof(x->hc.name), "xhci%u", xhci_state.count);
-    x->hc.ops = &xhci_ops;
-    x->hc.priv = x;
+    usb_hcd_hc_init(&x->hc, "xhci", xhci_state.count, &xhci_ops, x);
     mutex_init(&x->lock, "xhci");
     sem_init(&x->done, 0);
     /* 2. Capability registers, checked against the BAR. */
@@ -914,14 +895,7 @@ static int xhci_probe(struct pci_device *pdev)
         goto err_free;
     x->dcbaa = x->misc.virt;
     x->evt.trb[4 * (XHCI_RING_TRBS - 1) + 3] = 0; /* the event ring has no Link TRB */
-    if (pdev->irq_line != PCI_IRQ_NONE && pdev->irq_line < IRQ_LINES && pdev->irq_pin) {
-        rc = irq_attach(pdev->irq_line, xhci_irq, x, x->hc.name, &x->irq);
-        if (rc) {
-            pr_warn("xhci: %s: IRQ %u not attached (%s), polling", x->hc.name,
-                    pdev->irq_line, err_name(rc));
-            x->irq = NULL;
-        }
-    }
+    usb_hcd_irq_attach(pdev, "xhci", x->hc.name, xhci_irq, x, &x->irq);
     rc = controller_start(x);
     if (rc)
         goto err_irq;
@@ -945,20 +919,9 @@ err_free:
     return rc;
 }
 
-static const struct pci_match xhci_pci_ids[] = {
-    PCI_MATCH_CLASS(EHCI_PCI_CLASS, EHCI_PCI_SUBCLASS, XHCI_PCI_PROGIF),
-    PCI_MATCH_END,
-};
-
-static const struct pci_driver xhci_pci_driver = {
-    .name = "xhci",
-    .ids = xhci_pci_ids,
-    .probe = xhci_probe,
-};
+static struct usb_hcd_pci xhci_pci;
 
 void xhci_register(void)
 {
-    int rc = pci_register_driver(&xhci_pci_driver);
-    if (rc)
-        pr_err("xhci: cannot register PCI driver (%s)", err_name(rc));
+    usb_hcd_pci_register(&xhci_pci, "xhci", XHCI_PCI_PROGIF, xhci_probe);
 }
