@@ -548,6 +548,17 @@ class Machine:
                 return
             time.sleep(pause)
 
+    def resync(self, timeout=60):
+        """Get back in step with the shell after typing commands whose prompts
+        may or may not have come yet (a command cut short by a device pulled
+        mid-way): echo a fresh token, skip everything up to its output line
+        and the prompt after it. cmd() may be used again afterwards."""
+        self._resyncs = getattr(self, "_resyncs", 0) + 1
+        token = "resync-%d-%d" % (os.getpid(), self._resyncs)
+        self.send("echo %s\r" % token)
+        self.expect(r"^%s\r?$" % re.escape(token), timeout)
+        self.wait_prompt(timeout)
+
     def cmd(self, text, timeout=10, keep_log_lines=False):
         """Type `text` + CR, wait for the next prompt, return the output lines
         between the echoed command and the prompt (log lines removed unless
