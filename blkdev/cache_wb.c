@@ -351,27 +351,33 @@ int cache_snapshot_media(struct media ***out, size_t *count)
     return 0;
 }
 
-/* Newest cache first (devs are appended as media start caching): a vdisk's
- * write-back lands in the cache of the older disk holding its image, which
- * is then synced after it. */
-int cache_sync_all(void)
+/* Call fn on every media with a cache (newest first or in creation
+ * order), each with a media reference held; returns the first error and
+ * keeps going after it. */
+static int cache_each_media(int (*fn)(struct media *m), bool newest_first)
 {
     struct media **ms;
     size_t n;
     int first = cache_snapshot_media(&ms, &n);
     if (first)
         return first;
-    for (size_t i = n; i-- > 0;) {
-        int rc = cache_sync(ms[i]);
+    for (size_t i = 0; i < n; i++) {
+        struct media *m = ms[newest_first ? n - 1 - i : i];
+        int rc = fn(m);
         if (rc && !first)
             first = rc;
-        media_put(ms[i]);
+        media_put(m);
     }
     kfree(ms);
-    mutex_lock(&cache_state.lock);
-    cache_release_spares_locked(); /* empty means empty: no recycled buffers either */
-    mutex_unlock(&cache_state.lock);
     return first;
+}
+
+/* Newest cache first (devs are appended as media start caching): a vdisk's
+ * write-back lands in the cache of the older disk holding its image, which
+ * is then synced after it. */
+int cache_sync_all(void)
+{
+    return cache_each_media(cache_sync, true);
 }
 
 int cache_drop(struct media *m)
@@ -390,18 +396,7 @@ int cache_drop(struct media *m)
 
 int cache_drop_all(void)
 {
-    struct media **ms;
-    size_t n;
-    int first = cache_snapshot_media(&ms, &n);
-    if (first)
-        return first;
-    for (size_t i = 0; i < n; i++) {
-        int rc = cache_drop(ms[i]);
-        if (rc && !first)
-            first = rc;
-        media_put(ms[i]);
-    }
-    kfree(ms);
+    int first = cache_each_media(cache_drop, false);
     mutex_lock(&cache_state.lock);
     cache_release_spares_locked(); /* empty means empty: no recycled buffers either */
     mutex_unlock(&cache_state.lock);
