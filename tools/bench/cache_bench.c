@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* cache_bench: replays block traces through the sector cache (blkdev/cache.c)
  * over a simulated disk that counts requests, and compares with Belady's MIN,
- * an offline frequency oracle (the most referenced lines), LRU, plain 2Q (the
+ * an offline frequency oracle (the most referenced lines), a perfect LFU (an
+ * online policy with exact counts and unlimited memory), LRU, plain 2Q (the
  * cache with its TinyLFU sketch switched off) and a KolibriOS-style
- * linear-scan cache on the same trace and memory.
+ * linear-scan cache on the same trace and memory. The zipf trace is also
+ * replayed with caches from 4 to 64 MiB, next to MIN, the perfect LFU and
+ * the A0 bound (the most probable lines, known in advance).
  *
  * Traces (512-byte sectors, 16 MiB cache = 4096 lines of 4 KiB):
  *   seq      one pass over 256 MiB in 4 KiB reads
@@ -469,6 +472,47 @@ static double sim_min(const struct access *a, size_t cap)
     return (double)hits / (double)a->n;
 }
 
+/* Perfect LFU: an online policy with unlimited memory - exact reference
+ * counts of every line ever seen (no aging, no sketch error, no sampling).
+ * A missed line enters only if referenced more often than the least
+ * referenced resident line, which it replaces (ties keep the resident).
+ * On independent references this is what a frequency-based cache such as
+ * ours tends towards; it still has to learn the counts, which the offline
+ * oracle knows from the start. Min-heap of (count, line) as a max-heap of
+ * the complement, with lazy deletion. */
+static double sim_lfu(const struct access *a, size_t cap)
+{
+    uint32_t *count = calloc(a->distinct, sizeof(uint32_t));
+    uint8_t *in = calloc(a->distinct, 1);
+    struct heap_ent *h = malloc((a->n + 1) * sizeof(*h));
+    size_t hn = 0, resident = 0, hits = 0;
+#define LFU_KEY(c) (UINT64_MAX - (uint64_t)(c))
+    for (size_t i = 0; i < a->n; i++) {
+        uint32_t x = a->id[i];
+        count[x]++;
+        if (in[x]) {
+            hits++;
+        } else if (resident < cap) {
+            in[x] = 1;
+            resident++;
+        } else {
+            /* The least referenced resident line (skip stale heap entries). */
+            while (!in[h[0].id] || LFU_KEY(count[h[0].id]) != h[0].key)
+                heap_pop(h, &hn);
+            if (count[x] <= count[h[0].id])
+                continue;
+            in[heap_pop(h, &hn).id] = 0;
+            in[x] = 1;
+        }
+        heap_push(h, &hn, (struct heap_ent){ LFU_KEY(count[x]), x });
+    }
+#undef LFU_KEY
+    free(count);
+    free(in);
+    free(h);
+    return (double)hits / (double)a->n;
+}
+
 /* KolibriOS-style: `slots` 512-byte sector slots, linear lookup, round-robin
  * replacement; a request's line counts as a hit if all its sectors hit. */
 static double sim_linear(const struct trace *t, size_t slots)
@@ -541,7 +585,7 @@ static double sim_linear(const struct trace *t, size_t slots)
 
 struct result {
     const char *name;
-    double hit, hit_nora, hit_2q, min, topfreq, lru, linear;
+    double hit, hit_nora, hit_2q, min, topfreq, lfu, lru, linear;
     uint64_t reqs;
     double mean_kib;
     double hot_kept; /* scan only */
@@ -616,10 +660,64 @@ static void run_trace(const char *name, void (*gen)(struct trace *), struct resu
     res->lru = sim_lru(&a, BENCH_LINES);
     res->min = sim_min(&a, BENCH_LINES);
     res->topfreq = sim_topfreq(&a, BENCH_LINES);
+    res->lfu = sim_lfu(&a, BENCH_LINES);
     res->linear = sim_linear(&t, BENCH_CACHE_BYTES / 512);
     free(a.id);
     free(t.r);
     fprintf(stderr, "cache_bench: %s done (%.1f s)\n", name, now_s() - t0);
+}
+
+/* ---- zipf over cache sizes ----------------------------------------------------------------- */
+
+/* A0 (Aho, Denning & Ullman 1971): keep the `cap` lines of highest
+ * probability. Under independent references it is the best policy that does
+ * not know the future; an online cache must in addition learn the
+ * probabilities, so A0 bounds what any such cache can reach. Expected hit
+ * ratio over `accesses` references: each kept line hits on every reference
+ * but its first. */
+static double zipf_a0(size_t ranks, double s, size_t cap, size_t accesses)
+{
+    double sum = 0, hits = 0;
+    for (size_t i = 0; i < ranks; i++)
+        sum += 1.0 / pow((double)(i + 1), s);
+    for (size_t i = 0; i < MIN(ranks, cap); i++) {
+        double p = 1.0 / pow((double)(i + 1), s) / sum;
+        hits += p * (double)accesses - (1.0 - pow(1.0 - p, (double)accesses));
+    }
+    return hits / (double)accesses;
+}
+
+#define SWEEP_SIZES 5
+struct sweep_row {
+    size_t lines;
+    double ours, lfu, a0, min;
+};
+
+/* The zipf trace with caches from 1/64 to 1/4 of its 256 MiB: how close the
+ * cache (no read-ahead) comes to MIN, to the perfect-LFU online policy and
+ * to the A0 bound at each size. */
+static void run_zipf_sweep(struct sweep_row rows[SWEEP_SIZES])
+{
+    struct trace t = { 0 };
+    struct access a;
+    struct result scratch;
+
+    rng_state = 0x5A17F00Dull;
+    trace_zipf(&t);
+    access_build(&t, &a);
+    for (unsigned i = 0; i < SWEEP_SIZES; i++) {
+        struct sweep_row *r = &rows[i];
+        r->lines = (size_t)1024 << i;
+        fprintf(stderr, "cache_bench: zipf sweep, %zu lines (%u/%u)...\n", r->lines, i + 1,
+                SWEEP_SIZES);
+        cache_set_budget_bytes(r->lines * CACHE_LINE_BYTES);
+        r->ours = replay(&t, 200 + i, false, &scratch);
+        r->lfu = sim_lfu(&a, r->lines);
+        r->min = sim_min(&a, r->lines);
+        r->a0 = zipf_a0(MIB_SECTORS(256) / 8, 0.9, r->lines, a.n);
+    }
+    free(a.id);
+    free(t.r);
 }
 
 /* ---- hit path timing --------------------------------------------------------------------------- */
@@ -719,6 +817,7 @@ int main(void)
         printf("BENCH cache_%s min_hit_ratio=%.4f\n", r->name, r->min);
         printf("BENCH cache_%s plain_2q_hit_ratio=%.4f\n", r->name, r->hit_2q);
         printf("BENCH cache_%s topfreq_hit_ratio=%.4f\n", r->name, r->topfreq);
+        printf("BENCH cache_%s perfect_lfu_hit_ratio=%.4f\n", r->name, r->lfu);
         printf("BENCH cache_%s lru_hit_ratio=%.4f\n", r->name, r->lru);
         printf("BENCH cache_%s linear_hit_ratio=%.4f\n", r->name, r->linear);
         printf("BENCH cache_%s no_readahead_of_min=%.3f\n", r->name,
@@ -727,6 +826,17 @@ int main(void)
         printf("BENCH cache_%s mean_request_kib=%.1f\n", r->name, r->mean_kib);
     }
     printf("BENCH cache_scan hot_set_kept=%.4f\n", res[4].hot_kept);
+    struct sweep_row sweep[SWEEP_SIZES];
+    run_zipf_sweep(sweep);
+    for (size_t i = 0; i < SWEEP_SIZES; i++) {
+        const struct sweep_row *w = &sweep[i];
+        printf("BENCH cache_zipf_%zuMiB hit_ratio_no_readahead=%.4f\n", w->lines / 256, w->ours);
+        printf("BENCH cache_zipf_%zuMiB of_min=%.3f\n", w->lines / 256, w->ours / w->min);
+        printf("BENCH cache_zipf_%zuMiB perfect_lfu_of_min=%.3f\n", w->lines / 256,
+               w->lfu / w->min);
+        printf("BENCH cache_zipf_%zuMiB a0_of_min=%.3f\n", w->lines / 256, w->a0 / w->min);
+    }
+    cache_set_budget_bytes(BENCH_CACHE_BYTES);
     /* 2. Hit path and lookup cost from 1 K to 1 M cached sectors. */
     static const uint64_t sizes[] = { 1024, 16384, 131072, 1048576 };
     double c512[4], m512[4], c4k[4], m4k[4], lin[4];
@@ -748,17 +858,27 @@ int main(void)
                lin[i]);
     }
     /* 3. The table for the issue note. */
-    printf("\n| trace | hit | hit, no RA | plain 2Q, no RA | MIN | top-freq oracle |"
+    printf("\n| trace | hit | hit, no RA | plain 2Q, no RA | MIN | top-freq oracle | perfect LFU |"
            " no RA / MIN | LRU | linear (KolibriOS) | driver reqs | mean req |\n"
-           "|---|---|---|---|---|---|---|---|---|---|---|\n");
+           "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < ARRAY_SIZE(traces); i++) {
         const struct result *r = &res[i];
-        printf("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.2f | %.3f | %.3f | %llu | %.1f KiB |\n",
-               r->name, r->hit, r->hit_nora, r->hit_2q, r->min, r->topfreq,
+        printf("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.2f | %.3f | %.3f | %llu |"
+               " %.1f KiB |\n",
+               r->name, r->hit, r->hit_nora, r->hit_2q, r->min, r->topfreq, r->lfu,
                r->min > 0 ? r->hit_nora / r->min : 0, r->lru, r->linear,
                (unsigned long long)r->reqs, r->mean_kib);
     }
     printf("\nscan: hot set kept after the scan: %.1f%%\n", res[4].hot_kept * 100);
+    printf("\nzipf(0.9) over 256 MiB, no read-ahead, by cache size (ratios to MIN):\n"
+           "\n| cache | ours | perfect LFU | A0 bound | MIN | ours / MIN | perfect LFU / MIN |"
+           " A0 / MIN | ours / perfect LFU |\n|---|---|---|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < SWEEP_SIZES; i++) {
+        const struct sweep_row *w = &sweep[i];
+        printf("| %zu MiB | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n",
+               w->lines / 256, w->ours, w->lfu, w->a0, w->min, w->ours / w->min,
+               w->lfu / w->min, w->a0 / w->min, w->ours / w->lfu);
+    }
     printf("\n| cached sectors | 512 B read | memcpy 512 B | 4 KiB read | memcpy 4 KiB | ratio 4K |"
            " linear lookup |\n|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
