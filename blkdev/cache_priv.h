@@ -77,6 +77,7 @@ struct cache_dev {
     struct cache_link node;    /* in cache_state.devs */
     struct media *m;           /* constant; valid until cache_media_release */
     const char *name;          /* the disk's name; constant */
+    uint32_t key_salt;         /* mix of a serial unique to this object: in every key hash */
     uint32_t ss;               /* sector size, bytes */
     uint32_t spl;              /* sectors per line: 1, 2, 4 or 8 (a power of two) */
     unsigned spl_shift;        /* log2(spl) */
@@ -136,6 +137,7 @@ struct cache_global {
     size_t freq_adds;          /* references since the last halving */
     size_t freq_age_at;        /* halve after this many references */
     uint32_t freq_epoch;       /* halvings so far */
+    uint32_t next_serial;      /* serial of the next struct cache_dev (key_salt) */
 };
 extern struct cache_global cache_state;
 
@@ -168,13 +170,16 @@ static inline uint32_t cache_mix32(uint32_t h)
     return h;
 }
 
-/* 32-bit hash of a line key (media, line number), seeded. */
+/* 32-bit hash of a line key (media, line number), seeded. The media is
+ * named by a salt made from its cache object's serial, not by its address:
+ * a new media whose object lands where a released one was must not inherit
+ * that one's reference counts in the frequency sketch, and the hash (so
+ * every hit ratio) no longer depends on where the heap put things. */
 static inline uint32_t cache_key_hash(const struct cache_dev *cd, lba_t line_lba, uint32_t seed)
 {
     lba_t n = cache_line_number(cd, line_lba);
-    uintptr_t p = (uintptr_t)cd;
     uint32_t h = cache_mix32((uint32_t)n ^ seed);
-    h = cache_mix32(h ^ (uint32_t)(n >> 32) ^ (uint32_t)(p >> 4));
+    h = cache_mix32(h ^ (uint32_t)(n >> 32) ^ cd->key_salt);
     return h;
 }
 

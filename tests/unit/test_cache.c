@@ -351,6 +351,85 @@ static void test_cache_scan_does_not_evict_hot_metadata(void **state)
     ct_close(&t);
 }
 
+/* Am's length (white-box): the protected queue 2Q keeps re-referenced lines in. */
+static size_t ct_am_lines(struct ct *t)
+{
+    mutex_lock(&cache_state.lock);
+    size_t n = t->m->cache->n_am;
+    mutex_unlock(&cache_state.lock);
+    return n;
+}
+
+static void test_cache_scan_with_read_ahead_promotes_no_line(void **state)
+{
+    (void)state;
+    struct ct t;
+    uint8_t *buf = malloc(8 * 512);
+    uint32_t done;
+    enum { LIMIT = 128, HOT = 40, SCAN_LINES = 8 * LIMIT };
+    assert_int_equal(cache_set_budget_bytes(LIMIT * CACHE_LINE_BYTES), 0);
+    ct_open_ex(&t, "ctscanra", 512, (SCAN_LINES + 4 * HOT) * CT_LINE, false);
+    const lba_t hot_first = SCAN_LINES * CT_LINE;
+
+    /* 1. A file-data hot set read twice, more than the correlation window
+     *    apart, and never adjacent (no read-ahead): it is in Am. */
+    for (int pass = 0; pass < 2; pass++)
+        for (lba_t i = 0; i < HOT; i++)
+            ct_read1(&t, hot_first + i * 2 * CT_LINE, CACHE_APP);
+    assert_int_equal(ct_am_lines(&t), HOT);
+    /* 2. One sequential pass over 8 times the cache in 512-byte reads:
+     *    read-ahead runs many requests ahead of the reader, but the first read
+     *    of a read-ahead line is its first reference, so none is promoted,
+     *    however late it comes, while Am had room for them all; and the eight
+     *    reads of each line count as one use, so no scan line looks more
+     *    used than the hot lines and displaces one. */
+    for (lba_t lba = 0; lba < SCAN_LINES * CT_LINE; lba++)
+        assert_int_equal(cache_read(t.m, lba, 1, buf, CACHE_APP, &done), 0);
+    struct cache_stats s = ct_stats(&t);
+    assert_true(s.ra_used > SCAN_LINES / 2);
+    assert_int_equal(ct_am_lines(&t), HOT);
+    for (lba_t i = 0; i < HOT; i++)
+        assert_true(cache_holds(t.m, hot_first + i * 2 * CT_LINE));
+    free(buf);
+    ct_close(&t);
+}
+
+static void test_cache_new_media_does_not_inherit_frequency_counts(void **state)
+{
+    (void)state;
+    struct ct t;
+    /* 1. One line referenced often on a media that then goes away. */
+    ct_open(&t, "ctfreqa");
+    for (int i = 0; i < 12; i++) {
+        ct_read1(&t, 64, CACHE_APP);
+        ct_read1(&t, 256, CACHE_APP); /* in between: uses, not pieces of one */
+    }
+    mutex_lock(&cache_state.lock);
+    unsigned old_count = cache_freq_estimate_locked(t.m->cache, 64);
+    uint32_t old_salt = t.m->cache->key_salt;
+    mutex_unlock(&cache_state.lock);
+    assert_true(old_count >= 12);
+    ct_close(&t);
+    /* 2. The next media's cache object may be allocated at the same address
+     *    (or not: ASan does not reuse it); its line 64 is a different line
+     *    with no references yet. */
+    ct_open(&t, "ctfreqb");
+    mutex_lock(&cache_state.lock);
+    struct cache_dev *cd = t.m->cache;
+    unsigned new_count = cache_freq_estimate_locked(cd, 64);
+    /* 3. What tells the two apart is the key salt (from a serial), wherever
+     *    the object is: with the old one's salt it would find the old counts. */
+    uint32_t new_salt = cd->key_salt;
+    cd->key_salt = old_salt;
+    unsigned as_old = cache_freq_estimate_locked(cd, 64);
+    cd->key_salt = new_salt;
+    mutex_unlock(&cache_state.lock);
+    assert_int_not_equal(new_salt, old_salt);
+    assert_true(new_count <= 1);
+    assert_int_equal(as_old, old_count);
+    ct_close(&t);
+}
+
 static void test_cache_direct_read_serves_hits_and_inserts_nothing(void **state)
 {
     (void)state;
@@ -893,6 +972,8 @@ int main(void)
         cmocka_unit_test_setup(test_cache_random_reads_get_no_readahead, ct_setup),
         cmocka_unit_test_setup(test_cache_eviction_of_once_read_lines_is_fifo, ct_setup),
         cmocka_unit_test_setup(test_cache_scan_does_not_evict_hot_metadata, ct_setup),
+        cmocka_unit_test_setup(test_cache_scan_with_read_ahead_promotes_no_line, ct_setup),
+        cmocka_unit_test_setup(test_cache_new_media_does_not_inherit_frequency_counts, ct_setup),
         cmocka_unit_test_setup(test_cache_large_app_read_bypasses_insertion, ct_setup),
         cmocka_unit_test_setup(test_cache_dirty_lines_are_never_evicted_unwritten, ct_setup),
         cmocka_unit_test_setup(test_cache_adjacent_dirty_sectors_coalesce_into_one_write,
