@@ -4,13 +4,18 @@
  * claimed interface one struct usbstor_dev (the USB device, its bulk pipes
  * and the msc_transport_ops over usb_bulk/usb_control/usb_clear_halt);
  * per registered logical unit one struct usbstor_unit (the lib's unit,
- * its usbhdN index and the DiskAdd handle). Lifetime: usbstor_dev.refs
- * counts "still plugged in" plus one per unit whose disk is not closed
- * yet; the last usbstor_put closes the pipes and drops the USB device
- * reference.
- * Locking: usbstor_state.lock (names, refs, unit table) is never held
- * across a transfer or a DiskAdd/DiskDel; commands serialize on the lib's
- * msc_dev.lock. */
+ * its usbhdN index and the DiskAdd handle). A device with a removable
+ * unit joins the poll list; one kernel thread, started with the first such
+ * device, runs msc_unit_poll/msc_unit_announce on each of its removable
+ * units every USBSTOR_POLL_MS. Lifetime: usbstor_dev.refs counts "still
+ * plugged in", one per unit whose disk is not closed yet, and one per poll
+ * of the device in progress; the last usbstor_put closes the pipes and
+ * drops the USB device reference.
+ * Locking, in this order: usbstor_dev.disk_lock (serializes
+ * DiskMediaChanged with DiskDel, as the DISKFUNC contract asks), then
+ * usbstor_state.lock (names, refs, unit table, poll list; never held across
+ * a transfer or a call into the block layer), then the lib's msc_dev.lock
+ * (one command at a time). */
 #include "drivers/usb/usb_storage.h"
 #include "blkdev/diskfunc.h"
 #include "drivers/usb/lib/usb_msc.h"
@@ -20,11 +25,18 @@
 #include "kernel/kmem.h"
 #include "kernel/lib/format.h"
 #include "kernel/lib/kstring.h"
+#include "kernel/thread.h"
+#include "kernel/time.h"
 
 #define USBSTOR_CLASS 0x08
 #define USBSTOR_SUBCLASS_SCSI 0x06
 #define USBSTOR_PROTOCOL_BOT 0x50
 #define USBSTOR_MAX_DISKS 128       /* usbhd0..usbhd127, like usbstor's bitmap */
+/* Media poll period of removable units: a TEST UNIT READY (~2 ms) per unit
+ * and second is little traffic, and a swapped card shows up within two
+ * polls (removal, then the new medium after closemedia). KolibriOS's
+ * usbstor polls every 2 s. */
+#define USBSTOR_POLL_MS 1000
 
 struct usbstor_unit;
 
@@ -36,6 +48,11 @@ struct usbstor_dev {
     uint8_t max_lun;              /* GET MAX LUN, capped at BOT_MAX_LUN */
     struct usbstor_unit *units[BOT_MAX_LUN + 1]; /* registered units (usbstor_state.lock) */
     int refs;                     /* see the file header (usbstor_state.lock) */
+    struct mutex disk_lock;       /* held across each unit's DiskMediaChanged and
+                                   * the DiskDels of disconnect; guards unplugged */
+    bool unplugged;               /* disconnect began: no more announcements (disk_lock) */
+    bool polled;                  /* on the poll list (usbstor_state.lock) */
+    struct usbstor_dev *poll_next; /* poll list link (usbstor_state.lock) */
 };
 
 struct usbstor_unit {
@@ -46,8 +63,10 @@ struct usbstor_unit {
 };
 
 static struct {
-    struct mutex lock;            /* names, usbstor_dev.refs and units */
+    struct mutex lock;            /* names, usbstor_dev.refs, units, poll list */
     uint32_t names_used[USBSTOR_MAX_DISKS / 32];
+    struct usbstor_dev *polled;   /* devices with a removable unit (lock) */
+    bool poll_thread;             /* the poll thread was started (lock) */
 } usbstor_state;
 
 /* ---- transport over the USB core ---------------------------------------------------------- */
@@ -116,14 +135,116 @@ static void STDCALL usbstor_disk_close(void *userdata)
     usbstor_put(d); /* the unit's reference */
 }
 
+/* A fixed disk: no tray, never polled. */
 static DISKFUNC usbstor_disk_funcs = {
     .strucsize = sizeof(DISKFUNC),
     .close = usbstor_disk_close,
+    .closemedia = msc_disk_closemedia,
     .querymedia = msc_disk_querymedia,
     .read = msc_disk_read,
     .write = msc_disk_write,
     .flush = msc_disk_flush,
 };
+
+/* A removable disk (card reader, RMB stick): polled, with a tray. */
+static DISKFUNC usbstor_removable_funcs = {
+    .strucsize = sizeof(DISKFUNC),
+    .close = usbstor_disk_close,
+    .closemedia = msc_disk_closemedia,
+    .querymedia = msc_disk_querymedia,
+    .read = msc_disk_read,
+    .write = msc_disk_write,
+    .flush = msc_disk_flush,
+    .LoadTray = msc_disk_loadtray,
+};
+
+/* A CD/DVD unit: read-only (no write, nothing to flush), polled, a tray. */
+static DISKFUNC usbstor_cd_funcs = {
+    .strucsize = sizeof(DISKFUNC),
+    .close = usbstor_disk_close,
+    .closemedia = msc_disk_closemedia,
+    .querymedia = msc_disk_querymedia,
+    .read = msc_disk_read,
+    .LoadTray = msc_disk_loadtray,
+};
+
+/* ---- media poll --------------------------------------------------------------------------- */
+
+/* Poll each removable unit of `d` and announce what changed. disk_lock
+ * keeps disconnect's DiskDel out until the announcements are done; while
+ * it is held and the device is not unplugged, the units stay registered
+ * (only DiskDel leads to their close). */
+static void poll_device(struct usbstor_dev *d)
+{
+    mutex_lock(&d->disk_lock);
+    for (unsigned lun = 0; lun <= d->max_lun && !d->unplugged; lun++) {
+        mutex_lock(&usbstor_state.lock);
+        struct usbstor_unit *u = d->units[lun];
+        mutex_unlock(&usbstor_state.lock);
+        if (!u || !u->disk || !u->msc.removable)
+            continue;
+        struct msc_poll_news news;
+        msc_unit_poll(&u->msc, &news);
+        msc_unit_announce(&u->msc, u->disk, &news);
+    }
+    mutex_unlock(&d->disk_lock);
+}
+
+/* The poll thread: every USBSTOR_POLL_MS, each device on the poll list,
+ * held by a reference taken under the list's lock. */
+static int poll_thread(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct usbstor_dev *batch[USBSTOR_MAX_DISKS];
+        unsigned n = 0;
+
+        sleep_ms(USBSTOR_POLL_MS);
+        mutex_lock(&usbstor_state.lock);
+        for (struct usbstor_dev *d = usbstor_state.polled; d && n < ARRAY_SIZE(batch);
+             d = d->poll_next) {
+            d->refs++; /* this poll's */
+            batch[n++] = d;
+        }
+        mutex_unlock(&usbstor_state.lock);
+        for (unsigned i = 0; i < n; i++) {
+            poll_device(batch[i]);
+            usbstor_put(batch[i]);
+        }
+    }
+    return 0;
+}
+
+/* Put `d` on the poll list; the first device starts the thread. */
+static void poll_list_add(struct usbstor_dev *d)
+{
+    mutex_lock(&usbstor_state.lock);
+    d->polled = true;
+    d->poll_next = usbstor_state.polled;
+    usbstor_state.polled = d;
+    bool start = !usbstor_state.poll_thread;
+    usbstor_state.poll_thread = true;
+    mutex_unlock(&usbstor_state.lock);
+    if (start) {
+        int rc = thread_create("usb-storage-poll", poll_thread, NULL, THREAD_PRIO_LOW, NULL);
+        if (rc)
+            pr_err("usb-storage: no media poll thread (%s)", err_name(rc));
+    }
+}
+
+static void poll_list_remove(struct usbstor_dev *d)
+{
+    mutex_lock(&usbstor_state.lock);
+    for (struct usbstor_dev **pp = &usbstor_state.polled; d->polled && *pp;
+         pp = &(*pp)->poll_next) {
+        if (*pp == d) {
+            *pp = d->poll_next;
+            d->polled = false;
+            break;
+        }
+    }
+    mutex_unlock(&usbstor_state.lock);
+}
 
 /* ---- probe -------------------------------------------------------------------------------- */
 
@@ -143,13 +264,14 @@ static int name_alloc(void)
     return idx;
 }
 
-/* Identify LUN `lun` and register it as disk usbhdN. */
-static void unit_add(struct usbstor_dev *d, uint8_t lun)
+/* Identify LUN `lun` and register it as disk usbhdN; returns true if it
+ * is a removable one (to be polled). */
+static bool unit_add(struct usbstor_dev *d, uint8_t lun)
 {
     char name[MSC_NAME_BYTES];
     struct usbstor_unit *u = kzalloc(sizeof(*u));
     if (!u)
-        return;
+        return false;
     u->d = d;
     ksnprintf(name, sizeof(name), "%s.%u", d->udev->hc->name, d->udev->port + 1);
     msc_unit_init(&u->msc, &d->msc, lun, name);
@@ -158,13 +280,13 @@ static void unit_add(struct usbstor_dev *d, uint8_t lun)
         if (rc != ERR_NODEV)
             pr_warn("usb-storage: %s: LUN %u not usable (%s)", name, lun, err_name(rc));
         kfree(u);
-        return;
+        return false;
     }
     int idx = name_alloc();
     if (idx < 0) {
         pr_warn("usb-storage: %s: no free usbhd name (%d in use)", name, USBSTOR_MAX_DISKS);
         kfree(u);
-        return;
+        return false;
     }
     u->index = (unsigned)idx;
     ksnprintf(u->msc.name, sizeof(u->msc.name), "usbhd%u", u->index);
@@ -173,16 +295,25 @@ static void unit_add(struct usbstor_dev *d, uint8_t lun)
     d->units[lun] = u;
     mutex_unlock(&usbstor_state.lock);
     const struct msc_unit *m = &u->msc;
-    pr_info("usb-storage: %s: \"%s %s %s\", LUN %u, %llu blocks of %lu bytes%s%s", m->name,
-            m->inq.vendor, m->inq.product, m->inq.revision, lun, (unsigned long long)m->blocks,
-            (unsigned long)m->block_bytes, m->inq.removable ? ", removable" : "",
-            m->readonly ? ", write-protected" : "");
-    u->disk = DiskAdd(&usbstor_disk_funcs, u->msc.name, &u->msc, 0);
+    if (m->removable && !m->media.present)
+        pr_info("usb-storage: %s: \"%s %s %s\", LUN %u, %s, no medium", m->name, m->inq.vendor,
+                m->inq.product, m->inq.revision, lun, m->is_cd ? "CD/DVD" : "removable");
+    else
+        pr_info("usb-storage: %s: \"%s %s %s\", LUN %u, %llu blocks of %lu bytes%s%s", m->name,
+                m->inq.vendor, m->inq.product, m->inq.revision, lun,
+                (unsigned long long)m->blocks, (unsigned long)m->block_bytes,
+                m->is_cd ? ", CD/DVD" : m->removable ? ", removable" : "",
+                m->readonly ? ", write-protected" : "");
+    DISKFUNC *funcs = m->is_cd       ? &usbstor_cd_funcs
+                      : m->removable ? &usbstor_removable_funcs
+                                     : &usbstor_disk_funcs;
+    u->disk = DiskAdd(funcs, u->msc.name, &u->msc, 0);
     if (!u->disk) { /* DiskAdd logged why; undo as close would */
         usbstor_disk_close(&u->msc);
-        return;
+        return false;
     }
-    DiskMediaChanged(u->disk, 1);
+    msc_unit_announce_initial(&u->msc, u->disk);
+    return m->removable;
 }
 
 static int usbstor_probe(struct usb_device *dev, const struct usb_interface *iface)
@@ -217,6 +348,7 @@ static int usbstor_probe(struct usb_device *dev, const struct usb_interface *ifa
     d->ep_in = in->address;
     d->ep_out = out->address;
     d->refs = 1; /* "plugged in", dropped by disconnect */
+    mutex_init(&d->disk_lock, "usb-storage-disks");
     usb_device_get(dev);
     dev->driver_data = d;
     rc = usb_pipe_open(dev, in, &d->in);
@@ -228,10 +360,14 @@ static int usbstor_probe(struct usb_device *dev, const struct usb_interface *ifa
         usbstor_put(d);
         return rc;
     }
-    /* 3. Each unit that is a disk with a medium becomes usbhdN. */
+    /* 3. Each unit that is a disk with a medium, a removable disk or a
+     *    CD/DVD unit becomes usbhdN; removable ones are polled from now on. */
     d->max_lun = msc_get_max_lun(&d->msc);
+    bool poll = false;
     for (unsigned lun = 0; lun <= d->max_lun; lun++)
-        unit_add(d, (uint8_t)lun);
+        poll |= unit_add(d, (uint8_t)lun);
+    if (poll)
+        poll_list_add(d);
     return 0;
 }
 
@@ -243,7 +379,12 @@ static void usbstor_disconnect(struct usb_device *dev)
 
     if (!d)
         return;
-    /* Collect the disks under the lock, delete them without it. */
+    /* 1. No more polls start; one under way finishes its announcements
+     *    first (disk_lock), then sees `unplugged`. */
+    poll_list_remove(d);
+    mutex_lock(&d->disk_lock);
+    d->unplugged = true;
+    /* 2. Collect the disks under the state lock, delete them without it. */
     mutex_lock(&usbstor_state.lock);
     for (unsigned lun = 0; lun <= d->max_lun; lun++) {
         if (d->units[lun] && d->units[lun]->disk)
@@ -252,6 +393,7 @@ static void usbstor_disconnect(struct usb_device *dev)
     mutex_unlock(&usbstor_state.lock);
     for (unsigned i = 0; i < n; i++)
         DiskDel(disks[i]); /* close follows the last user and frees the unit */
+    mutex_unlock(&d->disk_lock);
     usbstor_put(d); /* "plugged in" */
 }
 

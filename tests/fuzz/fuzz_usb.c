@@ -51,7 +51,7 @@ static void fz_scsi(const uint8_t *data, size_t len)
 {
     struct scsi_inquiry q;
     struct scsi_capacity cap;
-    struct scsi_sense sense;
+    struct atapi_sense sense;
     bool wp;
 
     if (scsi_parse_mode_sense6_wp(data, len, &wp) != 0 && wp)
@@ -62,11 +62,10 @@ static void fz_scsi(const uint8_t *data, size_t len)
         abort();
     if (scsi_parse_capacity16(data, len, &cap) == 0 && cap.blocks == 0)
         abort();
-    if (scsi_parse_sense(data, len, &sense) == 0) {
+    if (atapi_sense_decode(data, (uint32_t)len, &sense) == 0) {
         if (sense.key > 0xF)
             abort();
         (void)scsi_sense_to_err(&sense);
-        (void)scsi_sense_key_name(sense.key);
     }
 }
 

@@ -258,23 +258,37 @@ static void test_scsi_mode_sense_write_protect_bit(void **state)
 static void test_scsi_sense_fixed_medium_not_present_is_nomedia(void **state)
 {
     (void)state;
-    uint8_t b[18] = { 0x70, 0, SCSI_SK_NOT_READY, 0, 0, 0, 0, 10 };
-    struct scsi_sense s;
+    uint8_t b[18] = { 0x70, 0, ATAPI_KEY_NOT_READY, 0, 0, 0, 0, 10 };
+    struct atapi_sense s;
     b[12] = 0x3A;
-    assert_int_equal(scsi_parse_sense(b, sizeof(b), &s), 0);
-    assert_int_equal(s.key, SCSI_SK_NOT_READY);
+    assert_int_equal(atapi_sense_decode(b, sizeof(b), &s), 0);
+    assert_int_equal(s.key, ATAPI_KEY_NOT_READY);
     assert_int_equal(s.asc, 0x3A);
     assert_int_equal(scsi_sense_to_err(&s), ERR_NOMEDIA);
-    assert_string_equal(scsi_sense_key_name(s.key), "NOT READY");
+}
+
+static void test_scsi_sense_not_ready_without_medium_code_is_busy(void **state)
+{
+    (void)state;
+    /* Becoming ready (04/01) and a bare NOT READY are retried, not "no medium". */
+    uint8_t b[18] = { 0x70, 0, ATAPI_KEY_NOT_READY, 0, 0, 0, 0, 10 };
+    struct atapi_sense s;
+    b[12] = 0x04;
+    b[13] = 0x01;
+    assert_int_equal(atapi_sense_decode(b, sizeof(b), &s), 0);
+    assert_int_equal(scsi_sense_to_err(&s), ERR_BUSY);
+    assert_int_equal(atapi_sense_decode(b, 8, &s), 0);
+    assert_false(s.has_asc);
+    assert_int_equal(scsi_sense_to_err(&s), ERR_BUSY);
 }
 
 static void test_scsi_sense_short_additional_length_hides_asc(void **state)
 {
     (void)state;
-    uint8_t b[18] = { 0xF0, 0, SCSI_SK_MEDIUM_ERROR, 0, 0, 0, 0, 4 };
-    struct scsi_sense s;
+    uint8_t b[18] = { 0xF0, 0, ATAPI_KEY_MEDIUM_ERROR, 0, 0, 0, 0, 4 };
+    struct atapi_sense s;
     b[12] = 0x11;
-    assert_int_equal(scsi_parse_sense(b, sizeof(b), &s), 0);
+    assert_int_equal(atapi_sense_decode(b, sizeof(b), &s), 0);
     assert_int_equal(s.asc, 0);
     assert_int_equal(scsi_sense_to_err(&s), ERR_IO);
 }
@@ -282,41 +296,47 @@ static void test_scsi_sense_short_additional_length_hides_asc(void **state)
 static void test_scsi_sense_descriptor_format(void **state)
 {
     (void)state;
-    static const uint8_t b[8] = { 0x72, SCSI_SK_ILLEGAL_REQUEST, 0x21, 0x00 };
-    struct scsi_sense s;
-    assert_int_equal(scsi_parse_sense(b, sizeof(b), &s), 0);
+    static const uint8_t b[8] = { 0x72, ATAPI_KEY_ILLEGAL_REQUEST, 0x21, 0x00 };
+    struct atapi_sense s;
+    assert_int_equal(atapi_sense_decode(b, sizeof(b), &s), 0);
     assert_int_equal(scsi_sense_to_err(&s), ERR_EOM);
 }
 
-static void test_scsi_sense_unknown_response_code_is_corrupt(void **state)
+static void test_scsi_prevent_allow_cdb(void **state)
 {
     (void)state;
-    static const uint8_t b[18] = { 0x00, 0, 2 };
-    struct scsi_sense s;
-    assert_int_equal(scsi_parse_sense(b, sizeof(b), &s), ERR_CORRUPT);
-    assert_true(klog_contains("unknown sense response code (0x00)"));
-    assert_int_equal(scsi_parse_sense(b, 1, &s), ERR_CORRUPT);
+    uint8_t cdb[16];
+    assert_int_equal(scsi_cdb_prevent_allow(cdb, false), 6);
+    assert_int_equal(cdb[0], 0x1E);
+    assert_int_equal(cdb[4], 0);
+    assert_int_equal(scsi_cdb_prevent_allow(cdb, true), 6);
+    assert_int_equal(cdb[4], 1);
 }
 
 static void test_scsi_sense_to_err_mapping(void **state)
 {
     (void)state;
-    struct scsi_sense s = { SCSI_SK_NO_SENSE, 0, 0 };
+    struct atapi_sense s = { .key = ATAPI_KEY_NO_SENSE, .has_asc = true };
     assert_int_equal(scsi_sense_to_err(&s), 0);
-    s.key = SCSI_SK_UNIT_ATTENTION;
+    s.key = ATAPI_KEY_UNIT_ATTENTION;
+    s.asc = 0x28;
     assert_int_equal(scsi_sense_to_err(&s), ERR_BUSY);
-    s.key = SCSI_SK_NOT_READY;
+    s.asc = 0x29;
+    assert_int_equal(scsi_sense_to_err(&s), ERR_BUSY);
+    s.key = ATAPI_KEY_NOT_READY;
     s.asc = 0x04;
     assert_int_equal(scsi_sense_to_err(&s), ERR_BUSY);
-    s.key = SCSI_SK_DATA_PROTECT;
+    s.key = ATAPI_KEY_DATA_PROTECT;
     assert_int_equal(scsi_sense_to_err(&s), ERR_ROFS);
-    s.key = SCSI_SK_ILLEGAL_REQUEST;
+    s.key = ATAPI_KEY_ILLEGAL_REQUEST;
     s.asc = 0x20;
     assert_int_equal(scsi_sense_to_err(&s), ERR_NOTSUP);
-    s.key = SCSI_SK_HARDWARE_ERROR;
+    s.asc = 0x3A;
+    assert_int_equal(scsi_sense_to_err(&s), ERR_NOMEDIA);
+    s.key = ATAPI_KEY_ABORTED_COMMAND;
+    assert_int_equal(scsi_sense_to_err(&s), ERR_BUSY);
+    s.key = ATAPI_KEY_HARDWARE_ERROR;
     assert_int_equal(scsi_sense_to_err(&s), ERR_IO);
-    assert_string_equal(scsi_sense_key_name(0x9), "RESERVED");
-    assert_string_equal(scsi_sense_key_name(0xFF), "RESERVED");
 }
 
 int main(void)
@@ -342,7 +362,8 @@ int main(void)
         cmocka_unit_test_setup(test_scsi_sense_fixed_medium_not_present_is_nomedia, setup),
         cmocka_unit_test_setup(test_scsi_sense_short_additional_length_hides_asc, setup),
         cmocka_unit_test_setup(test_scsi_sense_descriptor_format, setup),
-        cmocka_unit_test_setup(test_scsi_sense_unknown_response_code_is_corrupt, setup),
+        cmocka_unit_test_setup(test_scsi_sense_not_ready_without_medium_code_is_busy, setup),
+        cmocka_unit_test_setup(test_scsi_prevent_allow_cdb, setup),
         cmocka_unit_test_setup(test_scsi_sense_to_err_mapping, setup),
     };
     return cmocka_run_group_tests_name("usb_bot", tests, NULL, NULL);

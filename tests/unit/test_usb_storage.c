@@ -10,7 +10,10 @@
  * traffic (bulk-only reset + clear halts) and the dmesg line. The unit is
  * registered with the real block layer (DiskAdd with the lib's DISKFUNC
  * callbacks, as usb_storage.c does), so the partition scan reads through
- * it too. */
+ * it too. Removable units (RMB=1, and a CD/DVD unit of type 5 with
+ * 2048-byte blocks) get a medium that can be taken out, swapped (UNIT
+ * ATTENTION 28h) or ejected through START STOP UNIT, and the tests drive
+ * the media poll (msc_unit_poll + msc_unit_announce) by hand. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,8 +30,9 @@
 #include "kernel/lib/endian.h"
 #include "kernel/lib/kstring.h"
 
-#define FK_SECTORS 2048
+#define FK_SECTORS 2048             /* 512-byte sectors of the 1 MiB medium */
 #define FK_BAD_LBA 100
+#define FK_CD_BLOCKS (FK_SECTORS / 4) /* the same bytes as 2048-byte blocks */
 
 enum fk_phase { FK_CMD, FK_DATA_IN, FK_DATA_OUT, FK_STATUS };
 
@@ -47,8 +51,16 @@ static struct {
     int stall_data;               /* next N data-in stages STALL (+ CHECK CONDITION) */
     bool dead;                    /* every bulk transfer times out */
     bool medium_error;            /* READ touching FK_BAD_LBA fails */
+    /* the unit and its medium */
+    bool removable;               /* INQUIRY RMB */
+    bool cd;                      /* peripheral type 5, 2048-byte blocks */
+    bool present;                 /* a medium is in (tray closed) */
+    uint8_t ua_asc;               /* pending UNIT ATTENTION (0 = none) */
+    bool read10_refused;          /* READ (10) is an invalid opcode */
     /* counters */
     int resets, clear_halts, bulk_calls, commands;
+    int tur, start_stops, prevent_allows, read12s;
+    uint8_t last_ssu;             /* byte 4 of the last START STOP UNIT */
     bool gone;                    /* unplugged: every call fails with ERR_NODEV */
     /* the class logic under test, registered as disk usbhd0 */
     struct msc_dev m;
@@ -56,6 +68,20 @@ static struct {
     void *handle;                 /* DiskAdd handle */
     int closes;                   /* DISKFUNC close calls */
 } fk;
+
+static uint32_t fk_block_bytes(void)
+{
+    return fk.cd ? 2048 : 512;
+}
+
+/* The command ends in CHECK CONDITION with this sense and no data. */
+static void fk_fail(uint8_t key, uint8_t asc)
+{
+    fk.status = BOT_STATUS_FAILED;
+    fk.residue = fk.want;
+    fk.sense_key = key;
+    fk.asc = asc;
+}
 
 /* ---- the fake transport ---------------------------------------------------------------- */
 
@@ -100,7 +126,7 @@ static bool fk_is_gone(void *ctx)
 static void fk_command(const uint8_t *cbw)
 {
     const uint8_t *cdb = cbw + 15;
-    uint32_t want = le32_at(cbw, 8);
+    uint32_t want = le32_at(cbw, 8), bb = fk_block_bytes();
     uint64_t lba = 0;
     uint32_t n = 0;
 
@@ -111,15 +137,35 @@ static void fk_command(const uint8_t *cbw)
     fk.status = BOT_STATUS_PASSED;
     fk.data = fk.reply;
     memset(fk.reply, 0, sizeof(fk.reply));
+    fk.phase = want == 0 ? FK_STATUS : ((cbw[12] & 0x80) ? FK_DATA_IN : FK_DATA_OUT);
+    /* SPC-4 §5.14: a pending unit attention fails any command but these. */
+    if (fk.ua_asc && cdb[0] != SCSI_INQUIRY && cdb[0] != SCSI_REQUEST_SENSE) {
+        fk_fail(ATAPI_KEY_UNIT_ATTENTION, fk.ua_asc);
+        fk.ua_asc = 0;
+        return;
+    }
+    bool needs_medium = cdb[0] == SCSI_TEST_UNIT_READY || cdb[0] == SCSI_READ_CAPACITY10 ||
+                        cdb[0] == SCSI_READ10 || cdb[0] == SCSI_WRITE10 || cdb[0] == 0xA8;
+    if (needs_medium && !fk.present) {
+        fk_fail(ATAPI_KEY_NOT_READY, 0x3A);
+        return;
+    }
     switch (cdb[0]) {
+    case SCSI_TEST_UNIT_READY:
+        fk.tur++;
+        break;
     case SCSI_INQUIRY:
+        fk.reply[0] = fk.cd ? SCSI_TYPE_CDROM : SCSI_TYPE_DISK;
+        fk.reply[1] = fk.removable ? 0x80 : 0;
         memcpy(fk.reply + 8, "FAKE    FAKE STICK      1.00", 28);
         break;
-    case SCSI_READ_CAPACITY10:
-        fk.reply[2] = (FK_SECTORS - 1) >> 8;
-        fk.reply[3] = (FK_SECTORS - 1) & 0xFF;
-        fk.reply[6] = 2; /* 512 */
+    case SCSI_READ_CAPACITY10: {
+        uint32_t last = (uint32_t)(sizeof(fk.disk) / bb) - 1;
+        fk.reply[2] = (uint8_t)(last >> 8);
+        fk.reply[3] = (uint8_t)last;
+        fk.reply[6] = (uint8_t)(bb >> 8);
         break;
+    }
     case SCSI_MODE_SENSE6:
         fk.reply[0] = 3;
         break;
@@ -129,17 +175,39 @@ static void fk_command(const uint8_t *cbw)
         fk.reply[7] = 10;
         fk.reply[12] = fk.asc;
         break;
+    case SCSI_START_STOP_UNIT:
+        fk.start_stops++;
+        fk.last_ssu = cdb[4];
+        if (cdb[4] & 0x02) { /* LoEj: the medium goes out, or comes back (new) */
+            fk.present = (cdb[4] & 0x01) != 0;
+            if (fk.present)
+                fk.ua_asc = 0x28;
+        }
+        break;
+    case SCSI_PREVENT_ALLOW:
+        fk.prevent_allows++;
+        break;
+    case 0xA8: /* READ (12) */
+        fk.read12s++;
+        n = (uint32_t)cdb[6] << 24 | (uint32_t)cdb[7] << 16 | (uint32_t)cdb[8] << 8 | cdb[9];
+        fk.data = fk.disk + ((uint32_t)cdb[2] << 24 | (uint32_t)cdb[3] << 16 |
+                             (uint32_t)cdb[4] << 8 | cdb[5]) * (size_t)bb;
+        break;
     case SCSI_READ10:
     case SCSI_WRITE10:
+        if (cdb[0] == SCSI_READ10 && fk.read10_refused) {
+            fk_fail(ATAPI_KEY_ILLEGAL_REQUEST, 0x20);
+            return;
+        }
         lba = (uint32_t)cdb[2] << 24 | (uint32_t)cdb[3] << 16 | (uint32_t)cdb[4] << 8 | cdb[5];
         n = (uint32_t)cdb[7] << 8 | cdb[8];
-        fk.data = fk.disk + lba * 512;
+        fk.data = fk.disk + lba * bb;
         if (cdb[0] == SCSI_READ10 && fk.medium_error && lba <= FK_BAD_LBA &&
             FK_BAD_LBA < lba + n) {
             /* Good data up to the bad sector, then CHECK CONDITION. */
-            fk.residue = want - (uint32_t)(FK_BAD_LBA - lba) * 512;
+            fk.residue = want - (uint32_t)(FK_BAD_LBA - lba) * bb;
             fk.status = BOT_STATUS_FAILED;
-            fk.sense_key = SCSI_SK_MEDIUM_ERROR;
+            fk.sense_key = ATAPI_KEY_MEDIUM_ERROR;
             fk.asc = 0x11;
         }
         break;
@@ -150,7 +218,6 @@ static void fk_command(const uint8_t *cbw)
         fk.phase_errors--;
         fk.status = BOT_STATUS_PHASE_ERROR;
     }
-    fk.phase = want == 0 ? FK_STATUS : ((cbw[12] & 0x80) ? FK_DATA_IN : FK_DATA_OUT);
 }
 
 static int fk_bulk(void *ctx, bool in, void *data, uint32_t bytes, uint32_t *moved,
@@ -181,7 +248,7 @@ static int fk_bulk(void *ctx, bool in, void *data, uint32_t bytes, uint32_t *mov
             fk.stall_data--;
             fk.residue = fk.want;
             fk.status = BOT_STATUS_FAILED;
-            fk.sense_key = SCSI_SK_UNIT_ATTENTION;
+            fk.sense_key = ATAPI_KEY_UNIT_ATTENTION;
             fk.asc = 0x28;
             *stalled = true;
             return ERR_IO;
@@ -235,10 +302,12 @@ static void STDCALL fk_disk_close(void *userdata)
 static DISKFUNC fk_disk_funcs = {
     .strucsize = sizeof(DISKFUNC),
     .close = fk_disk_close,
+    .closemedia = msc_disk_closemedia,
     .querymedia = msc_disk_querymedia,
     .read = msc_disk_read,
     .write = msc_disk_write,
     .flush = msc_disk_flush,
+    .LoadTray = msc_disk_loadtray,
 };
 
 static struct msc_unit *fk_unit(void)
@@ -247,24 +316,54 @@ static struct msc_unit *fk_unit(void)
 }
 
 /* What usb_storage.c does for a claimed interface: GET MAX LUN, identify
- * LUN 0, name it, DiskAdd, media present. */
-static int setup(void **state)
+ * LUN 0, name it, DiskAdd, announce the medium. */
+static void plug(bool removable, bool cd, bool present)
 {
-    (void)state;
     memset(&fk, 0, sizeof(fk));
     for (unsigned i = 0; i < FK_SECTORS; i++)
         memset(fk.disk + i * 512, (int)(i & 0xFF), 512);
+    fk.removable = removable;
+    fk.cd = cd;
+    fk.present = present;
+    fk.ua_asc = 0x29; /* power on: the first command meets a unit attention */
     assert_int_equal(msc_dev_init(&fk.m, &fk_ops, NULL, 0, "fakehc port 1"), 0);
     assert_int_equal(msc_get_max_lun(&fk.m), 0);
     msc_unit_init(&fk.unit, &fk.m, 0, "fakehc.1");
     assert_int_equal(msc_unit_identify(&fk.unit), 0);
     kstrlcpy(fk.unit.name, "usbhd0", sizeof(fk.unit.name));
-    assert_int_equal(fk_unit()->blocks, FK_SECTORS);
     fk.handle = DiskAdd(&fk_disk_funcs, fk.unit.name, &fk.unit, 0);
     assert_non_null(fk.handle);
-    DiskMediaChanged(fk.handle, 1);
+    msc_unit_announce_initial(&fk.unit, fk.handle);
     klog_clear();
-    fk.resets = fk.clear_halts = fk.bulk_calls = fk.commands = 0;
+    fk.resets = fk.clear_halts = fk.bulk_calls = fk.commands = fk.tur = 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    plug(false, false, true);
+    assert_int_equal(fk_unit()->blocks, FK_SECTORS);
+    return 0;
+}
+
+static int setup_removable(void **state)
+{
+    (void)state;
+    plug(true, false, true);
+    return 0;
+}
+
+static int setup_removable_empty(void **state)
+{
+    (void)state;
+    plug(true, false, false);
+    return 0;
+}
+
+static int setup_cd(void **state)
+{
+    (void)state;
+    plug(false, true, true);
     return 0;
 }
 
@@ -386,8 +485,10 @@ static void test_usb_storage_stalled_data_clears_halt_and_retries(void **state)
     assert_int_equal(buf[0], 9);
     assert_int_equal(fk.resets, 0);
     assert_int_equal(fk.clear_halts, 1);
-    assert_true(klog_contains("usb-storage: usbhd0: command 0x28 failed: UNIT ATTENTION "
-                              "(asc 0x28/0x00, ERR_BUSY)"));
+    /* A fixed unit's unit attention is retried, and not worth an error line. */
+    assert_true(klog_contains("usb-storage: usbhd0: retrying read of 1 blocks at lba 9 "
+                              "(attempt 2 of 3, ERR_BUSY)"));
+    assert_false(klog_contains("command 0x28 failed"));
 }
 
 static void test_usb_storage_medium_error_reports_good_prefix(void **state)
@@ -399,7 +500,8 @@ static void test_usb_storage_medium_error_reports_good_prefix(void **state)
     assert_int_equal(rd(buf, 90, &n), DISK_STATUS_GENERAL_ERROR);
     assert_int_equal(n, FK_BAD_LBA - 90); /* the sectors before the bad one */
     assert_int_equal(buf[9 * 512], 99);
-    assert_true(klog_contains("command 0x28 failed: MEDIUM ERROR (asc 0x11/0x00, ERR_IO)"));
+    assert_true(klog_contains("command 0x28 failed: medium error, unrecovered read error "
+                              "(sense 3/11/00), ERR_IO"));
     assert_int_equal(fk.commands, 2 * MSC_MAX_ATTEMPTS); /* READ + REQUEST SENSE, 3 tries */
 }
 
@@ -440,6 +542,225 @@ static void test_usb_storage_flush_sends_synchronize_cache(void **state)
     assert_int_equal(fk.commands, 1);
 }
 
+/* ---- removable media ------------------------------------------------------------------- */
+
+static struct msc_poll_news poll_and_announce(void)
+{
+    struct msc_poll_news news;
+    msc_unit_poll(fk_unit(), &news);
+    msc_unit_announce(fk_unit(), fk.handle, &news);
+    return news;
+}
+
+/* Does the block layer see a medium on usbhd0? */
+static bool disk_has_media(void)
+{
+    struct disk *d = NULL;
+    struct media *m = NULL;
+    assert_int_equal(disk_find("usbhd0", &d), 0);
+    bool has = disk_get_media(d, &m) == 0;
+    if (has)
+        media_put(m);
+    disk_put(d);
+    return has;
+}
+
+static void test_usb_storage_fixed_unit_poll_sends_no_command(void **state)
+{
+    (void)state;
+    struct msc_poll_news news = poll_and_announce();
+    assert_false(news.removed);
+    assert_false(news.inserted);
+    assert_int_equal(fk.bulk_calls, 0);
+    assert_false(fk_unit()->removable);
+}
+
+static void test_usb_storage_fixed_unit_has_no_tray(void **state)
+{
+    (void)state;
+    assert_int_equal(msc_disk_loadtray(fk_unit(), DISK_TRAY_EJECT), DISK_STATUS_INVALID_CALL);
+    assert_int_equal(fk.bulk_calls, 0);
+}
+
+static void test_usb_storage_removable_unchanged_medium_costs_one_tur(void **state)
+{
+    (void)state;
+    assert_true(fk_unit()->removable);
+    assert_true(disk_has_media());
+    struct msc_poll_news news = poll_and_announce();
+    assert_false(news.removed);
+    assert_false(news.inserted);
+    assert_int_equal(fk.commands, 1);
+    assert_int_equal(fk.tur, 1);
+}
+
+static void test_usb_storage_removable_medium_pulled_reports_no_media(void **state)
+{
+    (void)state;
+    DISKMEDIAINFO info;
+    uint8_t buf[512];
+    int n = 1;
+    fk.present = false;
+    struct msc_poll_news news = poll_and_announce();
+    assert_true(news.removed);
+    assert_false(news.inserted);
+    assert_int_equal(fk.commands, 2); /* TEST UNIT READY + REQUEST SENSE */
+    assert_true(klog_contains("usb-storage: usbhd0: medium removed or changed"));
+    assert_true(klog_contains("disk: usbhd0: media closed"));
+    assert_false(disk_has_media());
+    assert_int_equal(msc_disk_querymedia(fk_unit(), &info), DISK_STATUS_NO_MEDIA);
+    assert_int_equal(rd(buf, 0, &n), DISK_STATUS_NO_MEDIA);
+    assert_int_equal(n, 0);
+    /* Still empty: no news, no error line. */
+    news = poll_and_announce();
+    assert_false(news.removed || news.inserted);
+    assert_false(klog_contains("failed"));
+}
+
+static void test_usb_storage_unit_attention_reannounces_new_medium(void **state)
+{
+    (void)state;
+    uint8_t buf[512];
+    int n = 1;
+    /* 1. Another card of the same size: only the unit attention tells. */
+    memset(fk.disk, 0x5A, 512);
+    fk.ua_asc = 0x28;
+    struct msc_poll_news news = poll_and_announce();
+    assert_true(news.removed);
+    assert_false(news.inserted); /* waits for the old medium's closemedia */
+    assert_true(klog_contains("disk: usbhd0: media closed"));
+    assert_false(disk_has_media());
+    /* 2. The next poll announces it; capacity read again. */
+    fk.commands = 0;
+    news = poll_and_announce();
+    assert_false(news.removed);
+    assert_true(news.inserted);
+    assert_int_equal(news.blocks, FK_SECTORS);
+    assert_true(klog_contains("usb-storage: usbhd0: medium present (2048 blocks of 512 bytes)"));
+    assert_true(disk_has_media());
+    assert_int_equal(rd(buf, 0, &n), DISK_STATUS_OK);
+    assert_int_equal(buf[0], 0x5A);
+    assert_false(klog_contains("contract"));
+}
+
+static void test_usb_storage_reset_unit_attention_also_reannounces(void **state)
+{
+    (void)state;
+    fk.ua_asc = 0x29;
+    assert_true(poll_and_announce().removed);
+    assert_true(poll_and_announce().inserted);
+    assert_true(disk_has_media());
+}
+
+static void test_usb_storage_unit_attention_on_read_stops_reads(void **state)
+{
+    (void)state;
+    uint8_t buf[512];
+    int n = 1;
+    fk.ua_asc = 0x28;
+    assert_int_equal(rd(buf, 3, &n), DISK_STATUS_NO_MEDIA);
+    assert_int_equal(n, 0);
+    assert_int_equal(fk.commands, 2); /* READ + REQUEST SENSE, no retry on the new medium */
+    n = 1;
+    assert_int_equal(rd(buf, 3, &n), DISK_STATUS_NO_MEDIA);
+    /* The poll turns the flag into a removal, then the medium comes back. */
+    assert_true(poll_and_announce().removed);
+    assert_true(poll_and_announce().inserted);
+    n = 1;
+    assert_int_equal(rd(buf, 3, &n), DISK_STATUS_OK);
+    assert_int_equal(buf[0], 3);
+}
+
+static void test_usb_storage_empty_removable_unit_registers_then_inserts(void **state)
+{
+    (void)state;
+    DISKMEDIAINFO info;
+    assert_int_equal(msc_disk_querymedia(fk_unit(), &info), DISK_STATUS_NO_MEDIA);
+    assert_false(disk_has_media());
+    fk.present = true;
+    fk.ua_asc = 0x28;
+    struct msc_poll_news news = poll_and_announce();
+    assert_false(news.removed);
+    assert_true(news.inserted);
+    assert_int_equal(msc_disk_querymedia(fk_unit(), &info), DISK_STATUS_OK);
+    assert_int_equal(info.capacity, FK_SECTORS);
+    assert_true(disk_has_media());
+}
+
+static void test_usb_storage_eject_and_load_move_the_medium(void **state)
+{
+    (void)state;
+    uint8_t buf[512];
+    int n = 1;
+    /* 1. Eject: allow removal, START STOP UNIT LoEj; reads stop at once. */
+    assert_int_equal(msc_disk_loadtray(fk_unit(), DISK_TRAY_EJECT), DISK_STATUS_OK);
+    assert_int_equal(fk.prevent_allows, 1);
+    assert_int_equal(fk.start_stops, 1);
+    assert_int_equal(fk.last_ssu, 0x02);
+    assert_false(fk.present);
+    assert_int_equal(rd(buf, 0, &n), DISK_STATUS_NO_MEDIA);
+    assert_true(poll_and_announce().removed);
+    assert_false(disk_has_media());
+    /* 2. Load: LoEj + Start; the unit attention brings the medium back. */
+    assert_int_equal(msc_disk_loadtray(fk_unit(), DISK_TRAY_LOAD), DISK_STATUS_OK);
+    assert_int_equal(fk.last_ssu, 0x03);
+    assert_int_equal(fk.prevent_allows, 1);
+    assert_true(poll_and_announce().inserted);
+    assert_true(disk_has_media());
+}
+
+static void test_usb_storage_cd_unit_is_read_only_2048(void **state)
+{
+    (void)state;
+    DISKMEDIAINFO info;
+    uint8_t buf[3 * 2048];
+    int n = 3;
+    assert_true(fk_unit()->is_cd);
+    assert_true(fk_unit()->removable); /* a CD is, whatever RMB says */
+    assert_int_equal(msc_disk_querymedia(fk_unit(), &info), DISK_STATUS_OK);
+    assert_int_equal(info.sectorsize, 2048);
+    assert_int_equal(info.capacity, FK_CD_BLOCKS);
+    assert_int_equal(info.flags, DISK_MEDIA_READONLY);
+    assert_int_equal(rd(buf, 10, &n), DISK_STATUS_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(buf[0], 40);            /* 512-byte sector 40 */
+    assert_int_equal(buf[2 * 2048 + 512], 49);
+    n = 1;
+    assert_int_equal(msc_disk_write(fk_unit(), buf, 10, &n), DISK_STATUS_GENERAL_ERROR);
+    assert_int_equal(n, 0);
+    assert_int_equal(fk.disk[40 * 512], 40);
+    assert_int_equal(msc_disk_flush(fk_unit()), DISK_STATUS_OK);
+}
+
+static void test_usb_storage_cd_refusing_read10_switches_to_read12(void **state)
+{
+    (void)state;
+    uint8_t buf[2048];
+    int n = 1;
+    fk.read10_refused = true;
+    assert_int_equal(rd(buf, 7, &n), DISK_STATUS_OK);
+    assert_int_equal(buf[0], 28);
+    assert_int_equal(fk.read12s, 1);
+    assert_true(klog_contains("usb-storage: usbhd0: READ(10) refused, using READ(12)"));
+    n = 1;
+    assert_int_equal(rd(buf, 8, &n), DISK_STATUS_OK);
+    assert_int_equal(fk.read12s, 2);
+}
+
+static void test_usb_storage_cd_disc_swap_is_seen(void **state)
+{
+    (void)state;
+    assert_true(disk_has_media());
+    fk.present = false;
+    assert_true(poll_and_announce().removed);
+    fk.present = true;
+    fk.ua_asc = 0x28;
+    struct msc_poll_news news = poll_and_announce();
+    assert_true(news.inserted);
+    assert_int_equal(news.block_bytes, 2048);
+    assert_true(disk_has_media());
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -472,6 +793,30 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_usb_storage_unplugged_device_is_no_media, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_usb_storage_flush_sends_synchronize_cache, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_usb_storage_fixed_unit_poll_sends_no_command, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_usb_storage_fixed_unit_has_no_tray, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usb_storage_removable_unchanged_medium_costs_one_tur,
+                                        setup_removable, teardown),
+        cmocka_unit_test_setup_teardown(test_usb_storage_removable_medium_pulled_reports_no_media,
+                                        setup_removable, teardown),
+        cmocka_unit_test_setup_teardown(test_usb_storage_unit_attention_reannounces_new_medium,
+                                        setup_removable, teardown),
+        cmocka_unit_test_setup_teardown(test_usb_storage_reset_unit_attention_also_reannounces,
+                                        setup_removable, teardown),
+        cmocka_unit_test_setup_teardown(test_usb_storage_unit_attention_on_read_stops_reads,
+                                        setup_removable, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_usb_storage_empty_removable_unit_registers_then_inserts, setup_removable_empty,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_usb_storage_eject_and_load_move_the_medium,
+                                        setup_removable, teardown),
+        cmocka_unit_test_setup_teardown(test_usb_storage_cd_unit_is_read_only_2048, setup_cd,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_usb_storage_cd_refusing_read10_switches_to_read12,
+                                        setup_cd, teardown),
+        cmocka_unit_test_setup_teardown(test_usb_storage_cd_disc_swap_is_seen, setup_cd,
                                         teardown),
     };
     return cmocka_run_group_tests_name("usb_storage", tests, group_setup, NULL);

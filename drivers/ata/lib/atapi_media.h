@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The media state machine of an ATAPI drive, one for every transport (IDE
  * drivers/ata/atapi.c, AHCI drivers/ahci/ahci_atapi.c, both through
- * atapi_drive.h, which runs the poll). One struct atapi_media per drive;
+ * atapi_drive.h, which runs the poll); USB mass storage runs it for its
+ * removable units too (drivers/usb/lib/usb_msc.c, with NULL events and
+ * `sectors` counted in the unit's own block size). One struct atapi_media per drive;
  * each media poll has three steps:
  * (1) atapi_media_poll_decide() with the drive's GET EVENT STATUS media
  * event, or NULL when it has none, says whether to do nothing, to announce a

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* SCSI CDBs and replies for block devices: SPC-4 §6.4 INQUIRY, §6.29
- * REQUEST SENSE, §6.37 TEST UNIT READY, §4.5 sense data; SBC-3 §5.15/§5.16
+ * REQUEST SENSE, §6.37 TEST UNIT READY, §6.13 PREVENT ALLOW MEDIUM REMOVAL,
+ * §4.5.6 sense keys; SBC-3 §5.15/§5.16
  * READ CAPACITY (10)/(16), §5.11/§5.13 READ (10)/(16), §5.35/§5.37 WRITE,
  * §5.22 SYNCHRONIZE CACHE (10); SPC-4 §6.11 MODE SENSE (6). Multi-byte
  * CDB fields are big-endian. */
@@ -8,10 +9,6 @@
 #include "kernel/err.h"
 #include "kernel/klog.h"
 #include "kernel/lib/kstring.h"
-
-/* ASCs that change the classification (SPC-4 Annex D). */
-#define SCSI_ASC_LBA_OUT_OF_RANGE 0x21
-#define SCSI_ASC_MEDIUM_NOT_PRESENT 0x3A
 
 static void put_be16(uint8_t *p, uint16_t v)
 {
@@ -94,6 +91,14 @@ uint8_t scsi_cdb_mode_sense6(uint8_t cdb[16], uint8_t page, uint8_t alloc_bytes)
     cdb[1] = 0x08; /* DBD: no block descriptors */
     cdb[2] = page & 0x3F;
     cdb[4] = alloc_bytes;
+    return 6;
+}
+
+uint8_t scsi_cdb_prevent_allow(uint8_t cdb[16], bool prevent)
+{
+    memset(cdb, 0, 16);
+    cdb[0] = SCSI_PREVENT_ALLOW;
+    cdb[4] = prevent ? 1 : 0; /* PREVENT field, bits 1:0 */
     return 6;
 }
 
@@ -201,79 +206,28 @@ int scsi_parse_mode_sense6_wp(const uint8_t *buf, size_t len, bool *write_protec
     return 0;
 }
 
-int scsi_parse_sense(const uint8_t *buf, size_t len, struct scsi_sense *out)
+int scsi_sense_to_err(const struct atapi_sense *s)
 {
-    memset(out, 0, sizeof(*out));
-    if (!buf || len < 2) {
-        pr_warn("usb-storage: sense data too short (%u bytes)", (unsigned)len);
-        return ERR_CORRUPT;
-    }
-    uint8_t code = buf[0] & 0x7F;
-    /* 1. Fixed format: key in byte 2; ASC/ASCQ at 12/13 if the additional
-     *    length (byte 7) and the bytes read both reach them. */
-    if (code == 0x70 || code == 0x71) {
-        if (len < 3) {
-            pr_warn("usb-storage: fixed sense data too short (%u bytes)", (unsigned)len);
-            return ERR_CORRUPT;
-        }
-        out->key = buf[2] & 0x0F;
-        size_t avail = len >= 8 ? MIN(len, (size_t)buf[7] + 8) : len;
-        if (avail >= 14) {
-            out->asc = buf[12];
-            out->ascq = buf[13];
-        }
+    switch (atapi_sense_classify(s)) {
+    case ATAPI_SENSE_OK:
         return 0;
-    }
-    /* 2. Descriptor format: key, ASC, ASCQ in bytes 1..3. */
-    if (code == 0x72 || code == 0x73) {
-        if (len < 4) {
-            pr_warn("usb-storage: descriptor sense data too short (%u bytes)", (unsigned)len);
-            return ERR_CORRUPT;
-        }
-        out->key = buf[1] & 0x0F;
-        out->asc = buf[2];
-        out->ascq = buf[3];
-        return 0;
-    }
-    pr_warn("usb-storage: unknown sense response code (0x%02x)", code);
-    return ERR_CORRUPT;
-}
-
-int scsi_sense_to_err(const struct scsi_sense *s)
-{
-    switch (s->key) {
-    case SCSI_SK_NO_SENSE:
-    case SCSI_SK_RECOVERED_ERROR:
-        return 0;
-    case SCSI_SK_NOT_READY:
-        return s->asc == SCSI_ASC_MEDIUM_NOT_PRESENT ? ERR_NOMEDIA : ERR_BUSY;
-    case SCSI_SK_UNIT_ATTENTION:
-    case SCSI_SK_ABORTED_COMMAND:
+    case ATAPI_SENSE_NO_MEDIUM:
+        /* Only ASC 0x3A says "no medium"; other NOT READY states pass. */
+        if (s->has_asc && s->asc == ATAPI_ASC_MEDIUM_NOT_PRESENT)
+            return ERR_NOMEDIA;
         return ERR_BUSY;
-    case SCSI_SK_ILLEGAL_REQUEST:
-        return s->asc == SCSI_ASC_LBA_OUT_OF_RANGE ? ERR_EOM : ERR_NOTSUP;
-    case SCSI_SK_DATA_PROTECT:
-        return ERR_ROFS;
+    case ATAPI_SENSE_BECOMING_READY:
+    case ATAPI_SENSE_MEDIUM_CHANGED:
+    case ATAPI_SENSE_RESET:
+    case ATAPI_SENSE_RETRYABLE:
+        return ERR_BUSY;
+    case ATAPI_SENSE_OUT_OF_RANGE:
+        return ERR_EOM;
+    case ATAPI_SENSE_UNSUPPORTED:
+        return ERR_NOTSUP;
+    case ATAPI_SENSE_FAILED:
+        return s->key == ATAPI_KEY_DATA_PROTECT ? ERR_ROFS : ERR_IO;
     default:
         return ERR_IO;
     }
-}
-
-const char *scsi_sense_key_name(uint8_t key)
-{
-    static const char *const names[] = {
-        [SCSI_SK_NO_SENSE] = "NO SENSE",
-        [SCSI_SK_RECOVERED_ERROR] = "RECOVERED ERROR",
-        [SCSI_SK_NOT_READY] = "NOT READY",
-        [SCSI_SK_MEDIUM_ERROR] = "MEDIUM ERROR",
-        [SCSI_SK_HARDWARE_ERROR] = "HARDWARE ERROR",
-        [SCSI_SK_ILLEGAL_REQUEST] = "ILLEGAL REQUEST",
-        [SCSI_SK_UNIT_ATTENTION] = "UNIT ATTENTION",
-        [SCSI_SK_DATA_PROTECT] = "DATA PROTECT",
-        [SCSI_SK_BLANK_CHECK] = "BLANK CHECK",
-        [SCSI_SK_ABORTED_COMMAND] = "ABORTED COMMAND",
-    };
-    if (key < ARRAY_SIZE(names) && names[key])
-        return names[key];
-    return "RESERVED";
 }

@@ -2,13 +2,19 @@
 /* SCSI block commands for USB mass storage (SPC-4, SBC-3): build the CDBs
  * the BOT class driver sends (INQUIRY, TEST UNIT READY, REQUEST SENSE, READ
  * CAPACITY (10)/(16), MODE SENSE (6), READ/WRITE (10)/(16), SYNCHRONIZE
- * CACHE (10)) and parse what comes back (INQUIRY data, capacity, the
- * write-protect bit, sense data) into trusted
- * structs. scsi_sense_to_err() is the one place a sense key becomes an
- * ERR_* code. Hardware-free: built into the kernel and the hosted tests. */
+ * CACHE (10), PREVENT ALLOW MEDIUM REMOVAL) and parse what comes back
+ * (INQUIRY data, capacity, the write-protect bit) into trusted structs.
+ * Sense data is decoded and classified by the code shared with the ATAPI
+ * drivers (drivers/ata/lib/atapi_sense.h); scsi_sense_to_err() is the one
+ * place a USB unit's sense becomes an ERR_* code (its policy differs from
+ * ATAPI's: transient states are retried, not reported as "no medium").
+ * CD/DVD units reuse drivers/ata/lib/atapi_cdb.h for READ (10)/(12), READ
+ * CAPACITY parsing and START STOP UNIT. Hardware-free: built into the
+ * kernel and the hosted tests. */
 #ifndef DRIVERS_USB_LIB_SCSI_H
 #define DRIVERS_USB_LIB_SCSI_H
 
+#include "drivers/ata/lib/atapi_sense.h"
 #include "kernel/types.h"
 
 /* Operation codes (SPC-4 §6, SBC-3 §5). */
@@ -17,6 +23,8 @@ enum scsi_opcode {
     SCSI_REQUEST_SENSE = 0x03,
     SCSI_INQUIRY = 0x12,
     SCSI_MODE_SENSE6 = 0x1A,
+    SCSI_START_STOP_UNIT = 0x1B,
+    SCSI_PREVENT_ALLOW = 0x1E,       /* PREVENT ALLOW MEDIUM REMOVAL */
     SCSI_READ_CAPACITY10 = 0x25,
     SCSI_READ10 = 0x28,
     SCSI_WRITE10 = 0x2A,
@@ -26,20 +34,6 @@ enum scsi_opcode {
     SCSI_SERVICE_ACTION_IN16 = 0x9E, /* READ CAPACITY (16): service action 0x10 */
 };
 
-/* Sense keys (SPC-4 §4.5.6, Table 44). */
-enum scsi_sense_key {
-    SCSI_SK_NO_SENSE = 0x0,
-    SCSI_SK_RECOVERED_ERROR = 0x1,
-    SCSI_SK_NOT_READY = 0x2,
-    SCSI_SK_MEDIUM_ERROR = 0x3,
-    SCSI_SK_HARDWARE_ERROR = 0x4,
-    SCSI_SK_ILLEGAL_REQUEST = 0x5,
-    SCSI_SK_UNIT_ATTENTION = 0x6,
-    SCSI_SK_DATA_PROTECT = 0x7,
-    SCSI_SK_BLANK_CHECK = 0x8,
-    SCSI_SK_ABORTED_COMMAND = 0xB,
-};
-
 #define SCSI_INQUIRY_BYTES 36        /* standard data we ask for */
 #define SCSI_SENSE_BYTES 18          /* fixed-format sense we ask for */
 #define SCSI_CAPACITY10_BYTES 8
@@ -47,8 +41,9 @@ enum scsi_sense_key {
 #define SCSI_MODE_SENSE_BYTES 192    /* as Linux asks: some devices choke on 255 */
 #define SCSI_MODE_PAGE_ALL 0x3F
 #define SCSI_RW10_MAX_BLOCKS 0xFFFFu /* 16-bit transfer length */
-/* Peripheral device type 0: direct access block device (SPC-4 Table 137). */
-#define SCSI_TYPE_DISK 0x00
+/* Peripheral device types (SPC-4 Table 137). */
+#define SCSI_TYPE_DISK 0x00          /* direct access block device (SBC) */
+#define SCSI_TYPE_CDROM 0x05         /* CD/DVD device (MMC) */
 
 struct scsi_inquiry {
     uint8_t device_type;  /* bits 4:0 of byte 0 */
@@ -65,11 +60,6 @@ struct scsi_capacity {
     bool need16;          /* (10) answered "too big": ask READ CAPACITY (16) */
 };
 
-struct scsi_sense {
-    uint8_t key;          /* enum scsi_sense_key */
-    uint8_t asc, ascq;    /* additional sense code and qualifier, 0 if absent */
-};
-
 /* CDB builders: fill cdb[0..16) (zeroed first) and return its length in
  * bytes. Context: any. */
 uint8_t scsi_cdb_test_unit_ready(uint8_t cdb[16]);
@@ -79,6 +69,9 @@ uint8_t scsi_cdb_read_capacity10(uint8_t cdb[16]);
 uint8_t scsi_cdb_read_capacity16(uint8_t cdb[16], uint8_t alloc_bytes);
 uint8_t scsi_cdb_sync_cache10(uint8_t cdb[16]);
 uint8_t scsi_cdb_mode_sense6(uint8_t cdb[16], uint8_t page, uint8_t alloc_bytes);
+/* PREVENT ALLOW MEDIUM REMOVAL (SPC-4 §6.13): `prevent` locks the medium
+ * in, false allows its removal. */
+uint8_t scsi_cdb_prevent_allow(uint8_t cdb[16], bool prevent);
 /* READ/WRITE of `blocks` at `lba`: the (10) form when lba + blocks fits in
  * 32 bits and blocks <= 0xFFFF, otherwise the (16) form. blocks 0 is not
  * sent (returns 0; the (10) form would mean 0 blocks, harmless but useless). */
@@ -102,21 +95,14 @@ int scsi_parse_capacity16(const uint8_t *buf, size_t len, struct scsi_capacity *
  * ERR_CORRUPT (fewer than 4 bytes read or claimed; logged). Context: any. */
 int scsi_parse_mode_sense6_wp(const uint8_t *buf, size_t len, bool *write_protected);
 
-/* Parse sense data, fixed (0x70/0x71) or descriptor (0x72/0x73) format
- * (SPC-4 §4.5). ASC/ASCQ past the additional length read as 0. Returns 0 or
- * ERR_CORRUPT (unknown response code, too short; logged). Context: any. */
-int scsi_parse_sense(const uint8_t *buf, size_t len, struct scsi_sense *out);
-
-/* The one mapping from sense to an error code: NO SENSE / RECOVERED -> 0;
- * NOT READY with ASC 0x3A (medium not present) -> ERR_NOMEDIA; other NOT
- * READY, UNIT ATTENTION, ABORTED COMMAND -> ERR_BUSY (worth a retry);
- * ILLEGAL REQUEST with ASC 0x21 (LBA out of range) -> ERR_EOM, otherwise
+/* The one mapping from a USB unit's sense (decoded by atapi_sense_decode)
+ * to an error code, over atapi_sense_classify(): NO SENSE / RECOVERED -> 0;
+ * "medium not present" (ASC 0x3A) -> ERR_NOMEDIA; any other NOT READY,
+ * every UNIT ATTENTION and ABORTED COMMAND -> ERR_BUSY (worth a retry; the
+ * caller notes the unit attention as a possible medium change); ILLEGAL
+ * REQUEST with ASC 0x21 (LBA out of range) -> ERR_EOM, otherwise
  * ERR_NOTSUP; DATA PROTECT -> ERR_ROFS; everything else -> ERR_IO.
  * Context: any. */
-int scsi_sense_to_err(const struct scsi_sense *s);
-
-/* Short name of a sense key, e.g. "NOT READY"; "RESERVED" for keys not in
- * enum scsi_sense_key. Never NULL. Context: any. */
-const char *scsi_sense_key_name(uint8_t key);
+int scsi_sense_to_err(const struct atapi_sense *s);
 
 #endif
