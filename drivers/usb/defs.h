@@ -125,8 +125,12 @@
 #define EHCI_QH_MPS(m) (((uint32_t)(m) & 0x7FF) << 16)
 #define EHCI_QH_CTRL_EP (1u << 27)  /* control endpoint of a full/low-speed device */
 #define EHCI_QH_RL(n) (((uint32_t)(n) & 0xF) << 28)
-/* QH capabilities (§3.6.2): Mult = 1 transaction per micro-frame. */
+/* QH capabilities (§3.6.2): Mult = 1 transaction per micro-frame; for a
+ * low/full-speed endpoint behind a high-speed hub, the address of that hub
+ * and the port of its TT (§4.12: split transactions on the async list). */
 #define EHCI_QH_MULT1 (1u << 30)
+#define EHCI_QH_HUB_ADDR(a) (((uint32_t)(a) & 0x7F) << 16)
+#define EHCI_QH_HUB_PORT(p) (((uint32_t)(p) & 0x7F) << 23)
 
 /* ---- USB 2.0 chapter 9 -------------------------------------------------------------------- */
 /* Standard requests (USB Table 9-4) */
@@ -145,6 +149,50 @@
 #define USB_PORT_RESET_MS 50
 #define USB_RESET_RECOVERY_MS 10
 #define USB_SET_ADDRESS_RECOVERY_MS 2
+
+/* ---- USB 2.0 chapter 11: hubs ---------------------------------------------------------- */
+#define USB_CLASS_HUB 0x09            /* bDeviceClass / bInterfaceClass (Table 11-13) */
+#define USB_DT_HUB 0x29               /* hub descriptor type (Table 11-13) */
+/* bmRequestType of hub class requests (Table 11-15): to the hub, to a port. */
+#define USB_RT_HUB_OUT (USB_RT_CLASS)
+#define USB_RT_HUB_IN (USB_RT_IN | USB_RT_CLASS)
+#define USB_RT_PORT_OUT (USB_RT_CLASS | 0x03)
+#define USB_RT_PORT_IN (USB_RT_IN | USB_RT_CLASS | 0x03)
+/* Hub class requests (Table 11-16). */
+#define USB_HUB_REQ_GET_STATUS 0x00
+#define USB_HUB_REQ_CLEAR_FEATURE 0x01
+#define USB_HUB_REQ_SET_FEATURE 0x03
+/* Port feature selectors (Table 11-17); C_PORT_x = PORT_x + 16 for x < 5. */
+#define USB_PORT_FEAT_ENABLE 1
+#define USB_PORT_FEAT_RESET 4
+#define USB_PORT_FEAT_POWER 8
+#define USB_PORT_FEAT_C_CONNECTION 16
+#define USB_PORT_FEAT_C_ENABLE 17
+#define USB_PORT_FEAT_C_SUSPEND 18
+#define USB_PORT_FEAT_C_OVER_CURRENT 19
+#define USB_PORT_FEAT_C_RESET 20
+/* wPortStatus (Table 11-21) */
+#define USB_PORT_STAT_CONNECTION (1u << 0)
+#define USB_PORT_STAT_ENABLE (1u << 1)
+#define USB_PORT_STAT_SUSPEND (1u << 2)
+#define USB_PORT_STAT_OVER_CURRENT (1u << 3)
+#define USB_PORT_STAT_RESET (1u << 4)
+#define USB_PORT_STAT_POWER (1u << 8)
+#define USB_PORT_STAT_LOW_SPEED (1u << 9)
+#define USB_PORT_STAT_HIGH_SPEED (1u << 10)
+/* wPortChange (Table 11-22): bit n is cleared with feature 16 + n. */
+#define USB_PORT_C_CONNECTION (1u << 0)
+#define USB_PORT_C_ENABLE (1u << 1)
+#define USB_PORT_C_SUSPEND (1u << 2)
+#define USB_PORT_C_OVER_CURRENT (1u << 3)
+#define USB_PORT_C_RESET (1u << 4)
+#define USB_PORT_C_ALL 0x1Fu
+/* Timing: a connection must be stable for 100 ms before reset (§7.1.7.3,
+ * TATTDB); bDeviceProtocol of a high-speed hub (§11.23.1). */
+#define USB_DEBOUNCE_MS 100
+#define USB_HUB_PROTO_FS 0
+#define USB_HUB_PROTO_HS_SINGLE_TT 1
+#define USB_HUB_PROTO_HS_MULTI_TT 2
 
 /* ==== UHCI (Universal Host Controller Interface Design Guide 1.1, "UHCI") ============ */
 #define UHCI_PCI_PROGIF 0x00
@@ -486,7 +534,19 @@ enum xhci_trb_type {
 #define XHCI_EP_TYPE_BULK_IN 6u
 #define XHCI_SLOT_SPEED(s) ((uint32_t)(s) << 20)
 #define XHCI_SLOT_ENTRIES(n) ((uint32_t)(n) << 27)
+#define XHCI_SLOT_ROUTE(r) ((uint32_t)(r) & 0xFFFFFu) /* dword 0, 4 bits per tier (§8.9) */
+#define XHCI_SLOT_MTT (1u << 25)      /* dword 0: multi-TT hub */
+#define XHCI_SLOT_HUB (1u << 26)      /* dword 0: the device is a hub */
 #define XHCI_SLOT_PORT(p) ((uint32_t)(p) << 16)
+#define XHCI_SLOT_NUM_PORTS(n) ((uint32_t)(n) << 24) /* dword 1: a hub's ports */
+#define XHCI_SLOT_TT_SLOT(s) ((uint32_t)(s) & 0xFF)     /* dword 2: TT hub slot ID */
+#define XHCI_SLOT_TT_PORT(p) (((uint32_t)(p) & 0xFF) << 8)
+#define XHCI_SLOT_TTT(t) (((uint32_t)(t) & 3) << 16)     /* dword 2: TT think time */
+/* Default speed IDs (§7.2.2.1.1), as in PORTSC and the slot context. */
+#define XHCI_SPEED_FULL 1
+#define XHCI_SPEED_LOW 2
+#define XHCI_SPEED_HIGH 3
+#define XHCI_SPEED_SUPER 4
 #define XHCI_EP_CERR3 (3u << 1)
 #define XHCI_EP_TYPE(t) ((uint32_t)(t) << 3)
 #define XHCI_EP_MPS(m) ((uint32_t)(m) << 16)

@@ -524,6 +524,9 @@ static int ehci_pipe_open(struct usb_hc *hc, struct usb_device *dev,
     }
     p->qh[EHCI_QH_CHAR] = ch;
     p->qh[EHCI_QH_CAPS] = EHCI_QH_MULT1;
+    if (dev->speed != USB_SPEED_HIGH && dev->tt_hub) /* split transactions through its TT */
+        p->qh[EHCI_QH_CAPS] |= EHCI_QH_HUB_ADDR(dev->tt_hub->address) |
+                               EHCI_QH_HUB_PORT(dev->tt_port);
     p->qh[EHCI_QH_OVERLAY + EHCI_QTD_NEXT] = EHCI_LINK_T;
     p->qh[EHCI_QH_OVERLAY + EHCI_QTD_ALT] = EHCI_LINK_T;
     /* 3. Into the ring. */

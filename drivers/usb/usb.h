@@ -1,18 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* USB core: host controllers, root-hub ports, devices and class drivers.
- * A host controller driver (ehci.c, uhci.c, ohci.c, xhci.c) fills a struct
- * usb_hc with its ops and calls usb_hc_register() once it runs. The core
- * then owns the root-hub ports: it resets each connected port, enumerates
- * the device (GET_DESCRIPTOR, SET_ADDRESS, SET_CONFIGURATION) and offers
- * each interface to the class drivers (usb_storage.c) by probe(). A hub
- * thread polls the ports every USB_POLL_MS and handles connect and
- * disconnect; on disconnect the class driver's disconnect() runs and the
- * device is marked gone, so its pipes fail fast with ERR_NODEV.
+/* USB core: host controllers, root-hub ports, external hubs, devices and
+ * class drivers. A host controller driver (ehci.c, uhci.c, ohci.c, xhci.c)
+ * fills a struct usb_hc with its ops and calls usb_hc_register() once it
+ * runs. The core then owns the root-hub ports: it resets each connected
+ * port, enumerates the device (GET_DESCRIPTOR, SET_ADDRESS,
+ * SET_CONFIGURATION) and offers each interface to the class drivers
+ * (usb_storage.c, usb_hub.c) by probe(). A hub thread polls the root ports
+ * every USB_POLL_MS and then calls poll() of each class driver that has
+ * one (the hub driver, which watches its own ports the same way and hands
+ * each new device to usb_hub_attach_locked(): the same enumeration path).
+ * Devices form a tree: usb_device.parent/child[]. On disconnect the whole
+ * subtree goes, deepest first: each device is marked gone (its pipes fail
+ * fast with ERR_NODEV) and its class driver's disconnect() runs.
  * usb_init() (kernel_main) registers the class drivers, the HCD PCI
  * drivers and the `usb` shell command, then starts the hub thread.
- * Not done: external hubs, periodic (interrupt/isochronous) transfers,
- * suspend, more than one configuration.
- * Spec: USB 2.0 §9.1.2 (device states), §9.4 (standard requests). */
+ * Not done: periodic (interrupt/isochronous) transfers (hub ports are
+ * polled, not watched through the status-change endpoint), suspend, more
+ * than one configuration, USB 3 hubs (their SuperSpeed side).
+ * Spec: USB 2.0 §9.1.2 (device states), §9.4 (standard requests),
+ * chapter 11 (hubs). */
 #ifndef DRIVERS_USB_USB_H
 #define DRIVERS_USB_USB_H
 
@@ -21,10 +27,12 @@
 #include "kernel/types.h"
 
 #define USB_MAX_HCS 4       /* controllers; a PC has 1-2 EHCIs */
-#define USB_MAX_PORTS 15    /* EHCI N_PORTS is 4 bits */
+#define USB_MAX_PORTS 15    /* EHCI N_PORTS is 4 bits; also the ports used per hub */
+#define USB_HUB_MAX_DEPTH 5 /* external hubs between a root port and a device (USB 2.0 §4.1.1) */
 #define USB_POLL_MS 500     /* hub thread period */
 #define USB_CTRL_TIMEOUT_MS 1000
 #define USB_NAME_BYTES 12
+#define USB_PATH_BYTES 24   /* usb_device_path(): "15.15.15.15.15.15" and a NUL */
 #define USB_PRODUCT_BYTES 48
 
 enum usb_speed {
@@ -83,6 +91,12 @@ struct usb_hc_ops {
                 uint32_t *moved, bool *stalled, uint32_t timeout_ms);
     /* Reset the pipe's data toggle to DATA0 (after CLEAR_FEATURE(HALT)). */
     void (*pipe_reset_toggle)(struct usb_hc *hc, struct usb_pipe *pipe);
+    /* Optional (xHCI, which must know the tree): `dev` is a configured hub
+     * with `ports` downstream ports; `multi_tt` and `think_time` (0..3, in
+     * units of 8 full-speed bit times) describe a high-speed hub's
+     * transaction translators. Returns 0 or an ERR_*. May sleep. */
+    int (*hub_config)(struct usb_hc *hc, struct usb_device *dev, unsigned ports,
+                      bool multi_tt, unsigned think_time);
     /* One line of controller details for `usb` (e.g. "EHCI 1.00, 6 ports"). */
     void (*describe)(struct usb_hc *hc, char *buf, size_t bytes);
 };
@@ -110,14 +124,35 @@ struct usb_driver {
     void (*disconnect)(struct usb_device *dev);
     /* Optional: a few words for `usb` (e.g. "usbhd0"). Context: thread. */
     void (*describe)(struct usb_device *dev, char *buf, size_t bytes);
+    /* Optional (hubs): called by the hub thread every USB_POLL_MS for each
+     * plugged-in device the driver claimed, parents before children.
+     * Locking: the core lock is held (usb_hub_attach_locked() and
+     * usb_hub_detach_locked() may be called). Context: hub thread; may
+     * sleep. */
+    void (*poll)(struct usb_device *dev);
 };
 
-/* Class drivers known to the core (usb-storage only, so far). */
+/* Class drivers known to the core (usb-storage and hub, so far). */
 #define USB_MAX_DRIVERS 4
 
+/* Topology fields (parent .. tt_port) are written once, before the device
+ * is published in a port table, and hold a reference on `parent`, so they
+ * stay valid for the device's whole life. */
 struct usb_device {
     struct usb_hc *hc;            /* controller; lives forever */
-    unsigned port;                /* root-hub port, 0-based */
+    struct usb_device *parent;    /* hub it is plugged into; NULL on a root port */
+    unsigned port;                /* 0-based port: on `parent`, or the root port */
+    uint8_t root_port;            /* 0-based root port at the top of its branch */
+    uint8_t depth;                /* hubs between it and the root port, 0..USB_HUB_MAX_DEPTH */
+    uint32_t route;               /* xHCI route string: 4 bits per hub tier, 0 on a root port */
+    struct usb_device *tt_hub;    /* low/full speed behind a high-speed hub: the hub whose
+                                   * transaction translator serves it; else NULL */
+    uint8_t tt_port;              /* 1-based port of tt_hub the device's branch leaves by */
+    uint8_t hub_ports;            /* a hub: ports in child[] (hub driver, at probe) */
+    uint16_t hub_port_failed;     /* a hub: bit p = enumeration on port p failed (hub
+                                   * driver, under the core lock; shown by `usb`) */
+    struct usb_device *child[USB_MAX_PORTS]; /* a hub: device on each port or NULL (core,
+                                   * under the core lock) */
     uint8_t address;              /* 1..127 once addressed, 0 before */
     enum usb_speed speed;
     uint16_t max_packet0;         /* endpoint 0 max packet */
@@ -160,10 +195,27 @@ int usb_bulk(struct usb_device *dev, struct usb_pipe *pipe, void *data, uint32_t
              uint32_t *moved, bool *stalled, uint32_t timeout_ms);
 
 /* References on a device: the core holds one while it is plugged in, each
- * class driver one while it uses it. The last put closes ep0 and frees the
- * device. Context: thread. */
+ * class driver one while it uses it, each child device one on its parent.
+ * The last put closes ep0, frees the device and drops its reference on the
+ * parent. Context: thread. */
 void usb_device_get(struct usb_device *dev);
 void usb_device_put(struct usb_device *dev);
+
+/* For the hub class driver (usb_hub.c); the caller holds the core lock
+ * (it runs in probe() or poll()), which these check.
+ * usb_hub_attach_locked: the device on port `port` (0-based) of `hub` has
+ * been reset and runs at `speed`: enumerate it at address 0 like a
+ * root-port device, bind a class driver and publish it in hub->child[].
+ * Returns 0; ERR_RANGE (deeper than USB_HUB_MAX_DEPTH or a bad port);
+ * ERR_BUSY (the port already has a child); enumeration errors (logged).
+ * usb_hub_detach_locked: unplug the device on that port and everything
+ * behind it, deepest first (no-op if empty). Context: thread, may sleep. */
+int usb_hub_attach_locked(struct usb_device *hub, unsigned port, enum usb_speed speed);
+void usb_hub_detach_locked(struct usb_device *hub, unsigned port);
+
+/* Where `dev` is, as root port and hub ports, 1-based: "2" or "2.3.1".
+ * Context: any. */
+void usb_device_path(const struct usb_device *dev, char *buf, size_t bytes);
 
 /* "super", "high", "full" or "low". */
 const char *usb_speed_name(enum usb_speed speed);

@@ -273,7 +273,9 @@ static bool unit_add(struct usbstor_dev *d, uint8_t lun)
     if (!u)
         return false;
     u->d = d;
-    ksnprintf(name, sizeof(name), "%s.%u", d->udev->hc->name, d->udev->port + 1);
+    char path[USB_PATH_BYTES];
+    usb_device_path(d->udev, path, sizeof(path)); /* "2" or, behind hubs, "5.1.2" */
+    ksnprintf(name, sizeof(name), "%s.%s", d->udev->hc->name, path);
     msc_unit_init(&u->msc, &d->msc, lun, name);
     int rc = msc_unit_identify(&u->msc);
     if (rc) {
@@ -329,16 +331,18 @@ static int usbstor_probe(struct usb_device *dev, const struct usb_interface *ifa
         return ERR_NODEV;
     in = usb_desc_find_endpoint(iface, USB_EP_BULK, true);
     out = usb_desc_find_endpoint(iface, USB_EP_BULK, false);
+    char path[USB_PATH_BYTES];
+    usb_device_path(dev, path, sizeof(path));
     if (!in || !out) {
-        pr_warn("usb-storage: %s port %u: interface %u lacks bulk endpoints", dev->hc->name,
-                dev->port + 1, iface->number);
+        pr_warn("usb-storage: %s port %s: interface %u lacks bulk endpoints", dev->hc->name,
+                path, iface->number);
         return ERR_NODEV;
     }
     /* 2. Device state and pipes. */
     d = kzalloc(sizeof(*d));
     if (!d)
         return ERR_NOMEM;
-    ksnprintf(where, sizeof(where), "%s port %u", dev->hc->name, dev->port + 1);
+    ksnprintf(where, sizeof(where), "%s port %s", dev->hc->name, path);
     rc = msc_dev_init(&d->msc, &usbstor_transport, d, iface->number, where);
     if (rc) {
         kfree(d);

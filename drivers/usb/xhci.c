@@ -5,7 +5,9 @@
  * the event ring segment table; the command ring, the event ring and each
  * transfer ring are one page of TRBs each (the last TRB of a producer ring
  * is a Link TRB back to the start, toggling the cycle bit); each slot has
- * an input and an output context page.
+ * an input and an output context page. A device behind hubs is named by
+ * its root port and route string in the slot context; a hub's slot says
+ * so (Hub, Number of Ports) once the hub driver knows its port count.
  * Locking: x->lock (mutex) serializes commands, transfers, rings and the
  * event ring's dequeue pointer; the IRQ handler only acknowledges
  * USBSTS.EINT and IMAN.IP and wakes x->done. Port registers are touched by
@@ -54,7 +56,12 @@ struct xhci_ring {
 struct xhci_slot {
     uint8_t id;                   /* 1..MaxSlotsEn */
     uint8_t port;                 /* root port, 1-based */
-    uint8_t speed;                /* PORTSC speed (PSIV) */
+    uint8_t speed;                /* speed ID (PSIV) */
+    uint32_t route;               /* route string below the root port (§8.9) */
+    uint8_t tt_slot, tt_port;     /* LS/FS behind a HS hub: its TT's slot and port */
+    uint8_t hub_ports;            /* a hub: downstream ports (hub_config); 0 otherwise */
+    uint8_t tt_think;             /* a HS hub: TT think time, 0..3 */
+    bool mtt;                     /* a HS hub running its multi-TT setting */
     struct dma_buf in_ctx, out_ctx;
     uint32_t entries;             /* highest DCI configured */
 };
@@ -483,6 +490,18 @@ static volatile uint32_t *out_ctx(struct xhci *x, struct xhci_slot *s, unsigned 
     return (volatile uint32_t *)((uint8_t *)s->out_ctx.virt + index * x->ctx_bytes);
 }
 
+/* The slot context's first three dwords from what we know of the slot
+ * (§6.2.2): route, speed, hub and TT fields, entries, root port. */
+static void slot_ctx_fill(struct xhci_slot *s, volatile uint32_t *sc)
+{
+    sc[0] = XHCI_SLOT_ROUTE(s->route) | XHCI_SLOT_SPEED(s->speed) |
+            XHCI_SLOT_ENTRIES(s->entries) | (s->hub_ports ? XHCI_SLOT_HUB : 0) |
+            (s->mtt ? XHCI_SLOT_MTT : 0);
+    sc[1] = XHCI_SLOT_PORT(s->port) | XHCI_SLOT_NUM_PORTS(s->hub_ports);
+    sc[2] = XHCI_SLOT_TT_SLOT(s->tt_slot) | XHCI_SLOT_TT_PORT(s->tt_port) |
+            (s->hub_ports ? XHCI_SLOT_TTT(s->tt_think) : 0);
+}
+
 /* Fill the input context for an endpoint: control context (add A0 and
  * this DCI), slot context, endpoint context. */
 static void input_for_ep(struct xhci *x, struct xhci_slot *s, struct xhci_pipe *p,
@@ -494,8 +513,7 @@ static void input_for_ep(struct xhci *x, struct xhci_slot *s, struct xhci_pipe *
     icc[1] = 1u | (1u << p->dci);
     if (p->dci > s->entries)
         s->entries = p->dci;
-    sc[0] = XHCI_SLOT_SPEED(s->speed) | XHCI_SLOT_ENTRIES(s->entries);
-    sc[1] = XHCI_SLOT_PORT(s->port);
+    slot_ctx_fill(s, sc);
     ec[1] = XHCI_EP_CERR3 | XHCI_EP_TYPE(ep_type) | XHCI_EP_MPS(p->base.max_packet);
     ec[2] = p->ring.phys | p->ring.cycle; /* dequeue pointer + DCS */
     ec[3] = 0;
@@ -511,6 +529,29 @@ static void slot_free(struct xhci *x, struct xhci_slot *s)
     kfree(s);
 }
 
+/* Where the slot's device is: root port, route string, speed and, for a
+ * low/full-speed device behind a high-speed hub, that hub's slot and port
+ * (§4.5.2: its TT). A root-port device's speed comes from PORTSC, which
+ * also tells SuperSpeedPlus apart. */
+static void slot_place(struct xhci *x, const struct usb_device *dev, struct xhci_slot *s)
+{
+    s->port = (uint8_t)(dev->root_port + 1);
+    s->route = dev->route;
+    if (!dev->parent) {
+        s->speed = (uint8_t)XHCI_PORT_SPEED(rd32(x->op, XHCI_PORTSC(dev->root_port)));
+    } else {
+        s->speed = dev->speed == USB_SPEED_LOW    ? XHCI_SPEED_LOW
+                   : dev->speed == USB_SPEED_FULL ? XHCI_SPEED_FULL
+                   : dev->speed == USB_SPEED_HIGH ? XHCI_SPEED_HIGH
+                                                  : XHCI_SPEED_SUPER;
+    }
+    if (dev->tt_hub && dev->tt_hub->ep0) {
+        const struct xhci_pipe *hp = (const struct xhci_pipe *)dev->tt_hub->ep0;
+        s->tt_slot = hp->slot ? hp->slot->id : 0;
+        s->tt_port = dev->tt_port;
+    }
+}
+
 /* ep0: a new slot, addressed with BSR=1 (no SET_ADDRESS on the bus yet). */
 static int open_ep0_locked(struct xhci *x, struct usb_device *dev, struct xhci_pipe *p)
 {
@@ -521,8 +562,7 @@ static int open_ep0_locked(struct xhci *x, struct usb_device *dev, struct xhci_p
     /* 1. Contexts and a slot from the controller. */
     if (!s)
         return ERR_NOMEM;
-    s->port = (uint8_t)(dev->port + 1);
-    s->speed = (uint8_t)(XHCI_PORT_SPEED(rd32(x->op, XHCI_PORTSC(dev->port))));
+    slot_place(x, dev, s);
     rc = dma_alloc(XHCI_PAGE_BYTES, XHCI_PAGE_BYTES, 0, &s->in_ctx);
     if (rc == 0)
         rc = dma_alloc(XHCI_PAGE_BYTES, XHCI_PAGE_BYTES, 0, &s->out_ctx);
@@ -638,9 +678,7 @@ static void xhci_pipe_close(struct usb_hc *hc, struct usb_pipe *pipe)
         volatile uint32_t *icc = in_ctx(x, p->slot, 0);
         icc[0] = 1u << p->dci;
         icc[1] = 1u;
-        volatile uint32_t *sc = in_ctx(x, p->slot, 1);
-        sc[0] = XHCI_SLOT_SPEED(p->slot->speed) | XHCI_SLOT_ENTRIES(p->slot->entries);
-        sc[1] = XHCI_SLOT_PORT(p->slot->port);
+        slot_ctx_fill(p->slot, in_ctx(x, p->slot, 1));
         (void)command_locked(x, p->slot->in_ctx.phys,
                              XHCI_TRB_TYPE(XHCI_TRB_CONFIGURE_EP) |
                                  XHCI_TRB_SLOT(p->slot->id), NULL);
@@ -648,6 +686,36 @@ static void xhci_pipe_close(struct usb_hc *hc, struct usb_pipe *pipe)
     mutex_unlock(&x->lock);
     ring_free(&p->ring);
     kfree(p);
+}
+
+/* The device behind ep0 is a hub: Configure Endpoint with only the slot
+ * context (A0) to set Hub, Number of Ports, MTT and the TT think time
+ * (§4.6.6, §6.2.2); the fields are kept for later slot contexts. */
+static int xhci_hub_config(struct usb_hc *hc, struct usb_device *dev, unsigned ports,
+                           bool multi_tt, unsigned think_time)
+{
+    struct xhci *x = hc->priv;
+    struct xhci_pipe *p = (struct xhci_pipe *)dev->ep0;
+    int rc;
+
+    if (!p || !p->slot || ports == 0 || ports > 0xFF)
+        return ERR_INVAL;
+    mutex_lock(&x->lock);
+    struct xhci_slot *s = p->slot;
+    s->hub_ports = (uint8_t)ports;
+    s->tt_think = dev->speed == USB_SPEED_HIGH ? (uint8_t)(think_time & 3) : 0;
+    s->mtt = multi_tt && dev->speed == USB_SPEED_HIGH;
+    memset(s->in_ctx.virt, 0, XHCI_PAGE_BYTES);
+    in_ctx(x, s, 0)[1] = 1u; /* A0: the slot context only */
+    slot_ctx_fill(s, in_ctx(x, s, 1));
+    rc = command_locked(x, s->in_ctx.phys,
+                        XHCI_TRB_TYPE(XHCI_TRB_CONFIGURE_EP) | XHCI_TRB_SLOT(s->id), NULL);
+    if (rc) {
+        s->hub_ports = 0;
+        s->mtt = false;
+    }
+    mutex_unlock(&x->lock);
+    return rc;
 }
 
 /* ---- root ports (hub thread) --------------------------------------------------------- */
@@ -722,6 +790,7 @@ static const struct usb_hc_ops xhci_ops = {
     .port_status = xhci_port_status,
     .port_reset = xhci_port_reset,
     .set_address = xhci_set_address,
+    .hub_config = xhci_hub_config,
     .pipe_open = xhci_pipe_open,
     .pipe_close = xhci_pipe_close,
     .control = xhci_control,

@@ -52,8 +52,8 @@
 #define MSC_IO_TIMEOUT_MS 10000     /* data stage of READ/WRITE */
 #define MSC_FLUSH_TIMEOUT_MS 30000  /* SYNCHRONIZE CACHE may write a lot */
 #define MSC_MAX_ATTEMPTS 3          /* per READ/WRITE/flush command */
-#define MSC_NAME_BYTES 12
-#define MSC_WHERE_BYTES 24
+#define MSC_NAME_BYTES 24
+#define MSC_WHERE_BYTES 32
 
 /* How the class logic reaches the device. Every call may sleep; every
  * call that waits has the given (or the transport's own) timeout. */
@@ -76,7 +76,7 @@ struct msc_transport_ops {
 struct msc_dev {
     const struct msc_transport_ops *ops; /* set by msc_dev_init, then constant */
     void *ctx;                    /* the transport's */
-    char where[MSC_WHERE_BYTES];  /* "uhci0 port 1": log prefix for transport events */
+    char where[MSC_WHERE_BYTES];  /* "uhci0 port 1" or "xhci0 port 5.1.2": log prefix */
     uint8_t iface;                /* interface number, for class requests */
     struct mutex lock;            /* one command at a time; guards tag, buf */
     uint32_t tag;                 /* last CBW tag (lock) */
