@@ -14,9 +14,11 @@ fsck.fat has no offset option: partition_save() copies the partition out to
 a file for it, partition_load() puts a repaired copy back; fsck_clean() runs
 fsck.fat -n on such a copy. xorshift32_stream() is the kernel's test data
 (the `write`/`verify` commands); assert_file_is_stream() copies a file out
-with mcopy and compares it with that stream.
+with mcopy and compares it with that stream. make_iso() makes a Rock
+Ridge + Joliet CD image with xorriso.
 """
 
+import hashlib
 import os
 import struct
 import subprocess
@@ -203,3 +205,20 @@ def assert_file_is_stream(img, inner, size, seed):
     data = read_file(img, inner)
     assert len(data) == size, "%s: %d bytes, want %d" % (inner, len(data), size)
     assert data == xorshift32_stream(seed, size), "%s differs from the xorshift stream" % inner
+
+
+def make_iso(directory, name, files):
+    """An ISO9660 image (Rock Ridge, Joliet, volume id NAME upper-cased) of
+    `files` {name: bytes}, made by xorriso in `directory`. Returns (path,
+    2048-byte blocks, sha256 hex of the image)."""
+    src = os.path.join(directory, name + "_files")
+    os.makedirs(src, exist_ok=True)
+    for fname, data in files.items():
+        with open(os.path.join(src, fname), "wb") as f:
+            f.write(data)
+    path = os.path.join(directory, name + ".iso")
+    run_tool(["xorriso", "-as", "mkisofs", "-quiet", "-J", "-R", "-V", name.upper(),
+              "-o", path, src])
+    with open(path, "rb") as f:
+        data = f.read()
+    return path, len(data) // 2048, hashlib.sha256(data).hexdigest()

@@ -569,6 +569,19 @@ class Machine:
         m = self.wait_prompt(timeout)
         return split_output(self._text(start, m.start()), text, keep_log_lines)
 
+    def wait_disk(self, name, pattern, timeout=20):
+        """Poll `disks` until disk `name`'s line matches `pattern` (re.match);
+        return that line. For media that come and go (CD trays, card readers,
+        hot-plug)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = [l for l in self.cmd("disks") if l.startswith(name + " ")]
+            if lines and re.match(pattern, lines[0]):
+                return lines[0]
+            assert time.monotonic() < deadline, \
+                "%s never matched %r: %r" % (name, pattern, lines)
+            time.sleep(0.5)
+
     def output_until_exit(self, start, command=None, timeout=30, keep_log_lines=False,
                           prompt_grace=3.0):
         """After typing a command that should end the machine: wait for QEMU to

@@ -115,6 +115,9 @@ class Context:
     def make_blank_disk(self, name, size_mib):
         return images.make_blank_disk(self.path(name), size_mib)
 
+    def make_iso(self, name, files):
+        return images.make_iso(self.tmp, name, files)
+
     def run_tool(self, argv, stdin=None):
         return images.run_tool(argv, stdin=stdin)
 

@@ -14,50 +14,25 @@ STOP UNIT): the disc goes and comes back with the same bytes. Finally
 import hashlib
 import os
 import re
-import time
 
 ISOS = {}
 FILES = {"a.txt": b"first disc\n" * 1000, "big.bin": bytes(range(256)) * 3000 + b"x"}
 TIMEOUT = 180
 
 
-def make_iso(ctx, name, files):
-    d = ctx.path(name + "_files")
-    os.makedirs(d, exist_ok=True)
-    for fname, data in files.items():
-        with open(os.path.join(d, fname), "wb") as f:
-            f.write(data)
-    path = ctx.path(name + ".iso")
-    ctx.run_tool(["xorriso", "-as", "mkisofs", "-quiet", "-J", "-R", "-V", name.upper(),
-                  "-o", path, d])
-    with open(path, "rb") as f:
-        data = f.read()
-    return path, len(data) // 2048, hashlib.sha256(data).hexdigest()
-
-
 def machine_args(ctx):
     os.makedirs(ctx.tmp, exist_ok=True)
-    ISOS["a"] = make_iso(ctx, "first", FILES)
-    ISOS["b"] = make_iso(ctx, "second", {"readme.txt": b"second disc\n" * 5000})
+    ISOS["a"] = ctx.make_iso("first", FILES)
+    ISOS["b"] = ctx.make_iso("second", {"readme.txt": b"second disc\n" * 5000})
     return ["-M", "q35", "-m", "256",
             "-drive", "if=none,id=cdd,media=cdrom,format=raw,file=%s" % ISOS["a"][0],
             "-device", "ide-cd,drive=cdd,bus=ide.0,id=cdx"]
 
 
-def wait_disk(vm, name, pattern, timeout=20):
-    deadline = time.monotonic() + timeout
-    while True:
-        lines = [l for l in vm.cmd("disks") if l.startswith(name + " ")]
-        if lines and re.match(pattern, lines[0]):
-            return lines[0]
-        assert time.monotonic() < deadline, "%s never matched %r: %r" % (name, pattern, lines)
-        time.sleep(0.5)
-
-
 def run(vm, ctx):
     _, sectors, digest = ISOS["a"]
-    wait_disk(vm, "cd0", r"cd0 sectors=%d sector_size=2048 media=yes ro=yes" % sectors)
-    wait_disk(vm, "cd1", r"cd1 sectors=\d+ sector_size=2048 media=yes ro=yes")
+    vm.wait_disk("cd0", r"cd0 sectors=%d sector_size=2048 media=yes ro=yes" % sectors)
+    vm.wait_disk("cd1", r"cd1 sectors=\d+ sector_size=2048 media=yes ro=yes")
     listing = vm.cmd("ahci")
     assert any(re.match(r'  port 0: link 1\.5 Gbps, ATAPI cd0 "QEMU DVD-ROM"', l)
                for l in listing), listing
@@ -67,20 +42,20 @@ def run(vm, ctx):
         assert vm.cmd("hash /cd0/1/%s" % name, timeout=60) == [want]
     # Tray open: the media goes away and is closed.
     vm.qmp.execute("eject", {"id": "cdx"})
-    wait_disk(vm, "cd0", r"cd0 sectors=0 sector_size=0 media=no")
+    vm.wait_disk("cd0", r"cd0 sectors=0 sector_size=0 media=no")
     assert "ahci: cd0: old media closed" in vm.log, "old media not closed"
     # A new disc: new size, new bytes.
     path, sectors, digest = ISOS["b"]
     vm.qmp.execute("blockdev-change-medium", {"id": "cdx", "filename": path, "format": "raw"})
-    wait_disk(vm, "cd0", r"cd0 sectors=%d sector_size=2048 media=yes ro=yes" % sectors)
+    vm.wait_disk("cd0", r"cd0 sectors=%d sector_size=2048 media=yes ro=yes" % sectors)
     assert vm.cmd("dhash cd0 0 %d" % sectors, timeout=60) == [digest]
     # The shell's tray commands reach the AHCI drive through the block layer.
     assert vm.cmd("eject cd0") == []
-    wait_disk(vm, "cd0", r"cd0 sectors=0 sector_size=0 media=no")
+    vm.wait_disk("cd0", r"cd0 sectors=0 sector_size=0 media=no")
     assert vm.cmd("load cd0") == []
-    wait_disk(vm, "cd0", r"cd0 sectors=%d sector_size=2048 media=yes ro=yes" % sectors)
+    vm.wait_disk("cd0", r"cd0 sectors=%d sector_size=2048 media=yes ro=yes" % sectors)
     assert vm.cmd("dhash cd0 0 %d" % sectors, timeout=60) == [digest]
     # The block layer's LoadTray (START STOP UNIT, LoEj) through `remove`.
     assert vm.cmd("remove cd0") == ["safe to remove cd0"]
-    wait_disk(vm, "cd0", r"cd0 sectors=0 sector_size=0 media=no")
+    vm.wait_disk("cd0", r"cd0 sectors=0 sector_size=0 media=no")
     assert vm.cmd("echo alive") == ["alive"]

@@ -11,7 +11,6 @@ the media poll reports the removal and the new disc, whose file is seen."""
 import hashlib
 import os
 import re
-import time
 
 TIMEOUT = 60
 FILES = {"a.txt": b"usb cd first disc\n" * 500, "big.bin": bytes(range(256)) * 1500 + b"z"}
@@ -19,38 +18,14 @@ FILES_B = {"readme.txt": b"second usb disc\n" * 2000}
 ISOS = {}
 
 
-def make_iso(ctx, name, files):
-    d = ctx.path(name + "_files")
-    os.makedirs(d, exist_ok=True)
-    for fname, data in files.items():
-        with open(os.path.join(d, fname), "wb") as f:
-            f.write(data)
-    path = ctx.path(name + ".iso")
-    ctx.run_tool(["xorriso", "-as", "mkisofs", "-quiet", "-J", "-R", "-V", name.upper(),
-                  "-o", path, d])
-    with open(path, "rb") as f:
-        data = f.read()
-    return path, len(data) // 2048, hashlib.sha256(data).hexdigest()
-
-
 def machine_args(ctx):
     os.makedirs(ctx.tmp, exist_ok=True)
-    ISOS["a"] = make_iso(ctx, "first", FILES)
-    ISOS["b"] = make_iso(ctx, "second", FILES_B)
+    ISOS["a"] = ctx.make_iso("first", FILES)
+    ISOS["b"] = ctx.make_iso("second", FILES_B)
     return ["-M", "pc", "-m", "256", "-device", "usb-ehci,id=ehci",
             "-device", "usb-bot,id=bot0,bus=ehci.0",
             "-drive", "if=none,id=ucd,media=cdrom,format=raw,file=%s" % ISOS["a"][0],
             "-device", "scsi-cd,bus=bot0.0,drive=ucd,id=ucdx"]
-
-
-def wait_disk(vm, pattern, timeout=15):
-    deadline = time.monotonic() + timeout
-    while True:
-        lines = [l for l in vm.cmd("disks") if l.startswith("usbhd0 ")]
-        if lines and re.match(pattern, lines[0]):
-            return lines[0]
-        assert time.monotonic() < deadline, "usbhd0 never matched %r: %r" % (pattern, lines)
-        time.sleep(0.5)
 
 
 def run(vm, ctx):
@@ -58,7 +33,7 @@ def run(vm, ctx):
     assert re.search(r"usb-storage: usbhd0: \"QEMU QEMU CD-ROM [^\"]*\", LUN 0, %d blocks of "
                      r"2048 bytes, CD/DVD, write-protected" % sectors, vm.log), \
         "no CD/DVD usbhd0 line"
-    wait_disk(vm, r"usbhd0 sectors=%d sector_size=2048 media=yes ro=yes" % sectors)
+    vm.wait_disk("usbhd0", r"usbhd0 sectors=%d sector_size=2048 media=yes ro=yes" % sectors)
     for name, data in sorted(FILES.items()):
         want = "%s %d /usbhd0/1/%s" % (hashlib.sha256(data).hexdigest(), len(data), name)
         assert vm.cmd("hash /usbhd0/1/%s" % name, timeout=30) == [want]
@@ -71,7 +46,7 @@ def run(vm, ctx):
     vm.expect(r"usb-storage: usbhd0: medium removed or changed", timeout=10)
     vm.expect(r"usb-storage: usbhd0: medium present \(%d blocks of 2048 bytes\)" % sectors,
               timeout=10)
-    wait_disk(vm, r"usbhd0 sectors=%d sector_size=2048 media=yes ro=yes" % sectors)
+    vm.wait_disk("usbhd0", r"usbhd0 sectors=%d sector_size=2048 media=yes ro=yes" % sectors)
     data = FILES_B["readme.txt"]
     want = "%s %d /usbhd0/1/readme.txt" % (hashlib.sha256(data).hexdigest(), len(data))
     assert vm.cmd("hash /usbhd0/1/readme.txt", timeout=30) == [want]

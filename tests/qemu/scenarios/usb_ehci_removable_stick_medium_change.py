@@ -31,16 +31,6 @@ def machine_args(ctx):
             "-device", "usb-storage,bus=ehci.0,drive=st,removable=on,id=stick"]
 
 
-def wait_disk(vm, pattern, timeout=15):
-    deadline = time.monotonic() + timeout
-    while True:
-        lines = [l for l in vm.cmd("disks") if l.startswith("usbhd0 ")]
-        if lines and re.match(pattern, lines[0]):
-            return lines[0]
-        assert time.monotonic() < deadline, "usbhd0 never matched %r: %r" % (pattern, lines)
-        time.sleep(0.5)
-
-
 def want_hash(name, data):
     return "%s %d /usbhd0/1/%s" % (hashlib.sha256(data).hexdigest(), len(data), name)
 
@@ -48,7 +38,7 @@ def want_hash(name, data):
 def run(vm, ctx):
     assert re.search(r"usb-storage: usbhd0: \"QEMU QEMU HARDDISK [^\"]*\", LUN 0, \d+ blocks "
                      r"of 512 bytes, removable", vm.log), "no removable usbhd0 line"
-    wait_disk(vm, r"usbhd0 sectors=%d sector_size=512 media=yes ro=no" % (8 * 2048))
+    vm.wait_disk("usbhd0", r"usbhd0 sectors=%d sector_size=512 media=yes ro=no" % (8 * 2048))
     assert vm.cmd("hash /usbhd0/1/A.TXT") == [want_hash("A.TXT", FILES_A["A.TXT"])]
     # 1. Another card: the poll announces the removal, then the new medium.
     vm.qmp.execute("blockdev-change-medium", {"device": "st", "filename": IMGS["b"],
@@ -56,18 +46,18 @@ def run(vm, ctx):
     vm.expect(r"usb-storage: usbhd0: medium removed or changed", timeout=10)
     vm.expect(r"usb-storage: usbhd0: medium present \(%d blocks of 512 bytes\)" % (12 * 2048),
               timeout=10)
-    wait_disk(vm, r"usbhd0 sectors=%d sector_size=512 media=yes ro=no" % (12 * 2048))
+    vm.wait_disk("usbhd0", r"usbhd0 sectors=%d sector_size=512 media=yes ro=no" % (12 * 2048))
     listing = vm.cmd("ls /usbhd0/1/")
     assert any(l.split()[-1] == "B.TXT" for l in listing), listing
     assert not any(l.split()[-1] == "A.TXT" for l in listing), listing
     assert vm.cmd("hash /usbhd0/1/B.TXT") == [want_hash("B.TXT", FILES_B["B.TXT"])]
     # 2. The shell's tray commands: the medium goes, and comes back.
     assert vm.cmd("eject usbhd0") == []
-    wait_disk(vm, r"usbhd0 sectors=0 sector_size=0 media=no")
+    vm.wait_disk("usbhd0", r"usbhd0 sectors=0 sector_size=0 media=no")
     out = vm.cmd("hash /usbhd0/1/B.TXT")
     assert len(out) == 1 and out[0].startswith("error"), out
     assert vm.cmd("load usbhd0") == []
-    wait_disk(vm, r"usbhd0 sectors=%d sector_size=512 media=yes ro=no" % (12 * 2048))
+    vm.wait_disk("usbhd0", r"usbhd0 sectors=%d sector_size=512 media=yes ro=no" % (12 * 2048))
     assert vm.cmd("hash /usbhd0/1/B.TXT") == [want_hash("B.TXT", FILES_B["B.TXT"])]
     # 3. Unplug: the disk goes; the next polls have nothing to do.
     vm.qmp.execute("device_del", {"id": "stick"})
