@@ -33,7 +33,8 @@ struct usb_hub {
     struct usb_device *dev;       /* the hub; holds a reference */
     struct hub_desc desc;         /* parsed at probe */
     bool high_speed;              /* a USB 2 hub at high speed: its ports report HS */
-    bool status_failing;          /* GET_STATUS failed on the last poll (logged once) */
+    uint16_t status_failing;      /* bit p: GET_STATUS of port p failed when last read
+                                   * (logged when the bit is set, not on every poll) */
 };
 
 /* "uhci0 port 1.3", for log lines. */
@@ -169,19 +170,23 @@ static void hub_poll(struct usb_device *dev)
         struct hub_port_status st;
         struct hub_port_plan plan;
         uint16_t bit = (uint16_t)(1u << port);
-        /* 1. Status; a hub that stops answering is logged once and its
-         *    ports are left as they are until the hub itself goes away. */
+        /* 1. Status; a port whose status cannot be read is logged once (not
+         *    every poll) and left as it is. A hub that stops answering
+         *    (timeout, gone) ends this poll: its other ports would only
+         *    time out too. */
         int rc = port_get_status(dev, port, &st);
         if (rc) {
-            if (!h->status_failing && !dev->gone) {
+            if (!(h->status_failing & bit) && !dev->gone) {
                 hub_where(dev, where, sizeof(where));
                 pr_warn("usb-hub: %s: port %u: GET_STATUS failed (%s)", where, port + 1,
                         err_name(rc));
             }
-            h->status_failing = true;
-            return;
+            h->status_failing |= bit;
+            if (rc == ERR_TIMEOUT || rc == ERR_NODEV)
+                return;
+            continue;
         }
-        h->status_failing = false;
+        h->status_failing &= (uint16_t)~bit;
         /* 2. Acknowledge the changes, then act on the plan. */
         hub_port_plan(&st, dev->child[port] != NULL, (dev->hub_port_failed & bit) != 0, &plan);
         port_clear_changes(dev, port, plan.clear);

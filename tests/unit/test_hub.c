@@ -2,9 +2,10 @@
 /* Unit tests for drivers/usb/lib/hub.c: the hub descriptor QEMU's usb-hub
  * and a 4-port USB 2 hub send, hostile variants (short, wrong type,
  * bLength past the bytes read, no ports, too many ports), the port status
- * decoding, the per-port plan of the hub poll (attach, detach, replug
- * between two polls, a disabled port, a failed enumeration that waits for
- * a new connection), the speed after reset and the xHCI route string. */
+ * decoding (a short reply is rejected without a line), the per-port plan
+ * of the hub poll (attach, detach, replug between two polls, a disabled
+ * port, a failed enumeration that waits for a new connection), the speed
+ * after reset and the xHCI route string. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -131,14 +132,18 @@ static void test_hub_port_status_decodes_little_endian(void **state)
     assert_int_equal(st.change, USB_PORT_C_CONNECTION | USB_PORT_C_RESET);
 }
 
-static void test_hub_port_status_short_reply_is_rejected(void **state)
+/* The poll reads every port every 500 ms: a hub that keeps answering
+ * short must not add a line each time (the poll logs the port once). */
+static void test_hub_port_status_short_reply_is_rejected_quietly(void **state)
 {
     (void)state;
     const uint8_t b[4] = { 0x01, 0x01, 0x01, 0x00 };
     struct hub_port_status st;
     assert_int_equal(hub_port_status_parse(b, 2, &st), ERR_CORRUPT);
+    assert_int_equal(hub_port_status_parse(b, 5, &st), ERR_CORRUPT);
     assert_int_equal(st.status, 0);
-    assert_true(klog_contains("usb-hub: port status: 2 bytes, want 4"));
+    assert_int_equal(st.change, 0);
+    assert_false(klog_contains("usb-hub"));
 }
 
 static void test_hub_plan_new_connection_attaches(void **state)
@@ -269,7 +274,7 @@ int main(void)
         cmocka_unit_test_setup(test_hub_desc_too_many_ports_are_clamped, setup),
         cmocka_unit_test_setup(test_hub_desc_missing_bitmaps_are_tolerated, setup),
         cmocka_unit_test_setup(test_hub_port_status_decodes_little_endian, setup),
-        cmocka_unit_test_setup(test_hub_port_status_short_reply_is_rejected, setup),
+        cmocka_unit_test_setup(test_hub_port_status_short_reply_is_rejected_quietly, setup),
         cmocka_unit_test_setup(test_hub_plan_new_connection_attaches, setup),
         cmocka_unit_test_setup(test_hub_plan_unplug_detaches_only, setup),
         cmocka_unit_test_setup(test_hub_plan_replug_between_polls_detaches_then_attaches, setup),

@@ -234,6 +234,23 @@ static void test_scsi_capacity_odd_block_size_is_corrupt(void **state)
     assert_int_equal(scsi_parse_capacity16(c16, 12, &c), ERR_CORRUPT);
 }
 
+/* 2^55 blocks of 512 bytes are 2^64 bytes: the block layer would refuse
+ * the medium, so the parser does. The largest that fits still parses. */
+static void test_scsi_capacity16_past_2_64_bytes_is_corrupt(void **state)
+{
+    (void)state;
+    static const uint8_t huge[12] = { 0, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                      0, 0, 2, 0 };
+    static const uint8_t max[12] = { 0, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE,
+                                     0, 0, 2, 0 };
+    struct scsi_capacity c;
+    assert_int_equal(scsi_parse_capacity16(huge, 12, &c), ERR_CORRUPT);
+    assert_true(klog_contains("bad READ CAPACITY(16) data (last LBA 0x7fffffffffffff"));
+    assert_int_equal(scsi_parse_capacity16(max, 12, &c), 0);
+    assert_int_equal(c.blocks, 0x7FFFFFFFFFFFFFull);
+    assert_int_equal(c.block_bytes, 512);
+}
+
 static void test_scsi_mode_sense_write_protect_bit(void **state)
 {
     (void)state;
@@ -357,6 +374,7 @@ int main(void)
         cmocka_unit_test_setup(test_scsi_rw_uses_16_byte_form_past_32_bit_lba, setup),
         cmocka_unit_test_setup(test_scsi_inquiry_fields_trimmed, setup),
         cmocka_unit_test_setup(test_scsi_capacity10_and_16, setup),
+        cmocka_unit_test_setup(test_scsi_capacity16_past_2_64_bytes_is_corrupt, setup),
         cmocka_unit_test_setup(test_scsi_capacity_odd_block_size_is_corrupt, setup),
         cmocka_unit_test_setup(test_scsi_mode_sense_write_protect_bit, setup),
         cmocka_unit_test_setup(test_scsi_sense_fixed_medium_not_present_is_nomedia, setup),

@@ -12,7 +12,8 @@
  * callbacks, as usb_storage.c does), so the partition scan reads through
  * it too. Removable units (RMB=1, and a CD/DVD unit of type 5 with
  * 2048-byte blocks) get a medium that can be taken out, swapped (UNIT
- * ATTENTION 28h) or ejected through START STOP UNIT, and the tests drive
+ * ATTENTION 28h) or ejected through START STOP UNIT, answer READ CAPACITY
+ * with nonsense or stay "becoming ready" for a while, and the tests drive
  * the media poll (msc_unit_poll + msc_unit_announce) by hand. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,6 +30,7 @@
 #include "kernel/klog.h"
 #include "kernel/lib/endian.h"
 #include "kernel/lib/kstring.h"
+#include "tests/host/time_host.h"
 
 #define FK_SECTORS 2048             /* 512-byte sectors of the 1 MiB medium */
 #define FK_BAD_LBA 100
@@ -57,6 +59,8 @@ static struct {
     bool present;                 /* a medium is in (tray closed) */
     uint8_t ua_asc;               /* pending UNIT ATTENTION (0 = none) */
     bool read10_refused;          /* READ (10) is an invalid opcode */
+    bool garbage_capacity;        /* READ CAPACITY answers a block size + 1 */
+    int not_ready_turs;           /* next N TEST UNIT READYs: NOT READY (04h) */
     /* counters */
     int resets, clear_halts, bulk_calls, commands;
     int tur, start_stops, prevent_allows, read12s;
@@ -153,6 +157,10 @@ static void fk_command(const uint8_t *cbw)
     switch (cdb[0]) {
     case SCSI_TEST_UNIT_READY:
         fk.tur++;
+        if (fk.not_ready_turs > 0) {
+            fk.not_ready_turs--;
+            fk_fail(ATAPI_KEY_NOT_READY, 0x04);
+        }
         break;
     case SCSI_INQUIRY:
         fk.reply[0] = fk.cd ? SCSI_TYPE_CDROM : SCSI_TYPE_DISK;
@@ -164,6 +172,7 @@ static void fk_command(const uint8_t *cbw)
         fk.reply[2] = (uint8_t)(last >> 8);
         fk.reply[3] = (uint8_t)last;
         fk.reply[6] = (uint8_t)(bb >> 8);
+        fk.reply[7] = fk.garbage_capacity ? 1 : 0;
         break;
     }
     case SCSI_MODE_SENSE6:
@@ -315,6 +324,12 @@ static struct msc_unit *fk_unit(void)
     return &fk.unit;
 }
 
+/* Faults the next plug() starts with (a setup sets them, plug clears them). */
+static struct {
+    bool garbage_capacity;
+    int not_ready_turs;
+} plug_with;
+
 /* What usb_storage.c does for a claimed interface: GET MAX LUN, identify
  * LUN 0, name it, DiskAdd, announce the medium. */
 static void plug(bool removable, bool cd, bool present)
@@ -325,6 +340,9 @@ static void plug(bool removable, bool cd, bool present)
     fk.removable = removable;
     fk.cd = cd;
     fk.present = present;
+    fk.garbage_capacity = plug_with.garbage_capacity;
+    fk.not_ready_turs = plug_with.not_ready_turs;
+    memset(&plug_with, 0, sizeof(plug_with));
     fk.ua_asc = 0x29; /* power on: the first command meets a unit attention */
     assert_int_equal(msc_dev_init(&fk.m, &fk_ops, NULL, 0, "fakehc port 1"), 0);
     assert_int_equal(msc_get_max_lun(&fk.m), 0);
@@ -364,6 +382,26 @@ static int setup_cd(void **state)
 {
     (void)state;
     plug(false, true, true);
+    return 0;
+}
+
+static int setup_removable_garbage(void **state)
+{
+    (void)state;
+    plug_with.garbage_capacity = true;
+    plug(true, false, true);
+    return 0;
+}
+
+/* A CD drive whose disc still spins up after the 20 attempts at plug time
+ * (about 2 s; real drives take up to 10 s). The fake clock skips the waits. */
+static int setup_cd_spinning_up(void **state)
+{
+    (void)state;
+    time_host_use_fake(true);
+    plug_with.not_ready_turs = 30;
+    plug(false, true, true);
+    time_host_use_fake(false);
     return 0;
 }
 
@@ -761,6 +799,71 @@ static void test_usb_storage_cd_disc_swap_is_seen(void **state)
     assert_true(disk_has_media());
 }
 
+/* A swapped-in medium that answers READ CAPACITY with nonsense: the old
+ * one is announced gone, the new one is logged once and not asked again
+ * (no line, no READ CAPACITY every second) until the next change. */
+static void test_usb_storage_garbage_capacity_after_swap_removes_and_logs_once(void **state)
+{
+    (void)state;
+    fk.garbage_capacity = true;
+    fk.ua_asc = 0x28;
+    struct msc_poll_news news = poll_and_announce();
+    assert_true(news.removed);
+    assert_false(news.inserted);
+    assert_true(klog_contains("usb-storage: usbhd0: medium not usable (bad capacity), ignored "
+                              "until it is changed"));
+    assert_false(disk_has_media());
+    klog_clear();
+    fk.commands = 0;
+    for (int i = 0; i < 3; i++) {
+        news = poll_and_announce();
+        assert_false(news.removed || news.inserted);
+    }
+    assert_int_equal(fk.commands, 3); /* one TEST UNIT READY per poll, nothing else */
+    assert_false(klog_contains("usb-storage"));
+    /* A good medium comes in: seen at once. */
+    fk.garbage_capacity = false;
+    fk.ua_asc = 0x28;
+    assert_true(poll_and_announce().inserted);
+    assert_true(disk_has_media());
+}
+
+/* The same medium in the reader at plug time: the reader still becomes a
+ * disk (without a medium), so a good card can be put in later. */
+static void test_usb_storage_garbage_capacity_at_plug_registers_empty_unit(void **state)
+{
+    (void)state;
+    DISKMEDIAINFO info;
+    assert_int_equal(msc_disk_querymedia(fk_unit(), &info), DISK_STATUS_NO_MEDIA);
+    assert_false(disk_has_media());
+    struct msc_poll_news news = poll_and_announce();
+    assert_false(news.removed || news.inserted);
+    assert_int_equal(fk.commands, 1);
+    assert_false(klog_contains("usb-storage"));
+    fk.garbage_capacity = false;
+    fk.ua_asc = 0x28;
+    assert_true(poll_and_announce().inserted);
+    assert_true(disk_has_media());
+}
+
+/* A disc still becoming ready when the drive is plugged in: the drive is a
+ * disk without a medium, and the poll announces the disc once it is ready. */
+static void test_usb_storage_cd_spinning_up_at_plug_registers_then_inserts(void **state)
+{
+    (void)state;
+    DISKMEDIAINFO info;
+    assert_true(fk_unit()->is_cd);
+    assert_int_equal(msc_disk_querymedia(fk_unit(), &info), DISK_STATUS_NO_MEDIA);
+    assert_false(disk_has_media());
+    struct msc_poll_news news = poll_and_announce();
+    assert_false(news.removed || news.inserted); /* still spinning up: no news */
+    fk.not_ready_turs = 0;
+    news = poll_and_announce();
+    assert_true(news.inserted);
+    assert_int_equal(news.block_bytes, 2048);
+    assert_true(disk_has_media());
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -818,6 +921,15 @@ int main(void)
                                         setup_cd, teardown),
         cmocka_unit_test_setup_teardown(test_usb_storage_cd_disc_swap_is_seen, setup_cd,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_usb_storage_garbage_capacity_after_swap_removes_and_logs_once, setup_removable,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_usb_storage_garbage_capacity_at_plug_registers_empty_unit,
+            setup_removable_garbage, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_usb_storage_cd_spinning_up_at_plug_registers_then_inserts, setup_cd_spinning_up,
+            teardown),
     };
     return cmocka_run_group_tests_name("usb_storage", tests, group_setup, NULL);
 }

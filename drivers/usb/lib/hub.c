@@ -64,11 +64,8 @@ int hub_port_status_parse(const void *buf, size_t len, struct hub_port_status *o
 {
     out->status = 0;
     out->change = 0;
-    if (!buf || len != HUB_PORT_STATUS_BYTES) {
-        pr_warn("usb-hub: port status: %u bytes, want %u", (unsigned)len,
-                HUB_PORT_STATUS_BYTES);
-        return ERR_CORRUPT;
-    }
+    if (!buf || len != HUB_PORT_STATUS_BYTES)
+        return ERR_CORRUPT; /* not logged: the hub poll asks every 500 ms */
     out->status = le16_at(buf, 0);
     out->change = le16_at(buf, 2);
     return 0;

@@ -64,7 +64,8 @@ enum hub_speed {
 int hub_desc_parse(const void *buf, size_t len, struct hub_desc *out);
 
 /* Decode a GET_STATUS(port) reply of `len` bytes. Returns 0;
- * ERR_CORRUPT (not 4 bytes; logged). Context: any. */
+ * ERR_CORRUPT (not 4 bytes). Not logged here: the poll reads each port
+ * every USB_POLL_MS, so the caller logs a failing port once. Context: any. */
 int hub_port_status_parse(const void *buf, size_t len, struct hub_port_status *out);
 
 /* Plan for a port whose status is `st`: `has_child` = a device is

@@ -184,7 +184,9 @@ int scsi_parse_capacity16(const uint8_t *buf, size_t len, struct scsi_capacity *
     }
     uint64_t last = be64(buf);
     uint32_t bs = be32(buf + 8);
-    if (!is_block_size(bs) || last == UINT64_MAX) {
+    /* The medium's bytes must fit 64 bits: the block layer refuses more,
+     * and a refused answer to querymedia is never closed (no closemedia). */
+    if (!is_block_size(bs) || last == UINT64_MAX || last + 1 > UINT64_MAX / bs) {
         pr_warn("usb-storage: bad READ CAPACITY(16) data (last LBA 0x%llx, block %lu bytes)",
                 (unsigned long long)last, (unsigned long)bs);
         return ERR_CORRUPT;

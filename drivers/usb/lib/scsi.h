@@ -87,7 +87,8 @@ int scsi_parse_inquiry(const uint8_t *buf, size_t len, struct scsi_inquiry *out)
 int scsi_parse_capacity10(const uint8_t *buf, size_t len, struct scsi_capacity *out);
 
 /* Parse READ CAPACITY (16) data (>= 12 bytes). Same checks; last LBA
- * 2^64-1 is rejected (capacity would overflow). Context: any. */
+ * 2^64-1 is rejected (capacity would overflow), and so is a capacity of
+ * 2^64 bytes or more. Context: any. */
 int scsi_parse_capacity16(const uint8_t *buf, size_t len, struct scsi_capacity *out);
 
 /* Parse the MODE SENSE (6) header (SPC-4 §7.5.5; SBC-3 §6.3.1: bit 7 of

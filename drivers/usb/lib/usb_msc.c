@@ -284,6 +284,19 @@ static bool is_write_protected_locked(struct msc_unit *u)
     return wp;
 }
 
+/* A removable unit's medium answered READ CAPACITY with nonsense (the
+ * parser logged what): one line more, then it counts as absent and is not
+ * asked again until it goes or a UNIT ATTENTION comes, so the poll does not
+ * repeat both lines every second. Returns ERR_NOMEDIA. */
+static int medium_unusable_locked(struct msc_unit *u)
+{
+    lock_assert_held(&u->m->lock);
+    pr_warn("usb-storage: %s: medium not usable (bad capacity), ignored until it is changed",
+            u->name);
+    u->media_bad = true;
+    return ERR_NOMEDIA;
+}
+
 int msc_unit_identify(struct msc_unit *u)
 {
     struct msc_dev *m = u->m;
@@ -333,9 +346,13 @@ int msc_unit_identify(struct msc_unit *u)
         u->block_bytes = cap.block_bytes;
         u->readonly = is_write_protected_locked(u);
     }
-    /* 4. A removable unit is a disk with or without a medium; the unit
-     *    attentions of power-on are history now. */
-    if (u->removable && (rc == 0 || rc == ERR_NOMEDIA)) {
+    /* 4. A removable unit is a disk with or without a medium: one still
+     *    becoming ready is left to the poll, one whose capacity makes no
+     *    sense counts as none. The unit attentions of power-on are
+     *    history now. */
+    if (u->removable && rc == ERR_CORRUPT)
+        rc = medium_unusable_locked(u);
+    if (u->removable && (rc == 0 || rc == ERR_NOMEDIA || rc == ERR_BUSY)) {
         u->media = (struct atapi_media){ .present = rc == 0, .sectors = u->blocks };
         rc = 0;
     }
@@ -522,11 +539,19 @@ void msc_unit_poll(struct msc_unit *u, struct msc_poll_news *news)
             break;
     }
     /* 2. Ready: a medium that is new or changed gets its capacity and write
-     *    protection read; the announced one keeps its own. */
-    if (rc == 0 && (!u->media.present || u->media.changed)) {
+     *    protection read; the announced one keeps its own. One that gave a
+     *    nonsensical capacity stays absent until it goes or a UNIT
+     *    ATTENTION (changed) says it may be another. */
+    if (rc == ERR_NOMEDIA || u->media.changed)
+        u->media_bad = false;
+    if (rc == 0 && u->media_bad) {
+        rc = ERR_NOMEDIA;
+    } else if (rc == 0 && (!u->media.present || u->media.changed)) {
         rc = read_capacity_locked(u, &cap);
         if (rc == 0)
             ro = is_write_protected_locked(u);
+        else if (rc == ERR_CORRUPT)
+            rc = medium_unusable_locked(u);
     } else if (rc == 0) {
         cap.blocks = u->media.sectors;
         cap.block_bytes = u->block_bytes;

@@ -104,6 +104,10 @@ struct msc_unit {
                                    * blocks; a UNIT ATTENTION sets `changed` (m->lock) */
     bool media_open;              /* a medium was announced and its closemedia has
                                    * not come yet: no new one before it (m->lock) */
+    bool media_bad;               /* removable: the medium in the unit answered READ
+                                   * CAPACITY with nonsense; treated as absent and
+                                   * not asked again until it goes or a UNIT
+                                   * ATTENTION comes (m->lock) */
     uint32_t retries;             /* logged retries */
 };
 
@@ -133,7 +137,9 @@ void msc_unit_init(struct msc_unit *u, struct msc_dev *m, uint8_t lun, const cha
 
 /* Identify the unit. Returns 0: a direct-access disk with a medium
  * (blocks, block_bytes, readonly filled), or a removable unit or CD/DVD
- * unit with or without one (media.present says which); ERR_NODEV (neither
+ * unit with or without one (media.present says which; a medium still
+ * becoming ready after the TEST UNIT READY attempts, or one whose capacity
+ * makes no sense, counts as none and is left to the poll); ERR_NODEV (neither
  * a disk nor a CD/DVD unit, or the device is gone); ERR_NOMEDIA (a fixed
  * unit without medium, or capacity 0); ERR_CORRUPT (bad replies, logged);
  * transport and sense errors. Locking: takes m->lock. Context: thread,
@@ -163,8 +169,10 @@ void msc_unit_announce_initial(struct msc_unit *u, void *disk);
  * TEST UNIT READY, swallowing up to ATAPI_UA_TRIES UNIT ATTENTIONs (each
  * marks the medium changed); ready and new or changed: READ CAPACITY and,
  * for a disk, MODE SENSE for write protection; then the ATAPI state
- * machine. "Medium not present" is a removal; a transient state (becoming
- * ready, transport error) keeps the state as it was until the next poll.
+ * machine. "Medium not present" is a removal; so is a medium whose
+ * capacity makes no sense (one line; it is not asked again until it is
+ * removed or a UNIT ATTENTION comes). A transient state (becoming ready,
+ * transport error) keeps the state as it was until the next poll.
  * A new medium waits until the old one's closemedia. Fills *news.
  * Locking: takes m->lock. Context: thread, may sleep. */
 void msc_unit_poll(struct msc_unit *u, struct msc_poll_news *news);
