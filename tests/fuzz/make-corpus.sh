@@ -10,6 +10,8 @@
 #           harness reads them back as zeros)
 #   shell/  command lines with quotes, escapes, ';' and faulty rules
 #   iso9660/ xorriso images with Rock Ridge and Joliet, trailing zeros cut
+#   ext/    mke2fs -d images: ext2 (block maps), ext4 (extents), ext4 with
+#           inline data, 1 KiB blocks, no journal, trailing zeros cut
 #   vdisk/  one small MBR+FAT disk as qemu-img writes it: vdi, vhd (dynamic,
 #           fixed), vmdk (sparse, streamOptimized), qcow2 (plain, compressed)
 #   usb/    USB descriptors, SCSI replies and BOT CSWs (make-usb-seeds.py)
@@ -23,8 +25,9 @@ sum=$(sha256sum "$0" | cut -d' ' -f1)
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$sum" ]; then
     exit 0
 fi
-rm -rf "$out"/part "$out"/fat "$out"/shell "$out"/iso9660 "$out"/vdisk "$out"/usb "$out/.stamp"
-mkdir -p "$out"/part "$out"/fat "$out"/shell "$out"/iso9660 "$out"/vdisk
+rm -rf "$out"/part "$out"/fat "$out"/shell "$out"/iso9660 "$out"/ext "$out"/vdisk "$out"/usb \
+    "$out/.stamp"
+mkdir -p "$out"/part "$out"/fat "$out"/shell "$out"/iso9660 "$out"/ext "$out"/vdisk
 export MTOOLS_SKIP_CHECK=1 LC_ALL=C.UTF-8 TZ=UTC SOURCE_DATE_EPOCH=1704067200
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -153,6 +156,26 @@ find "$tmp/isosrc" -exec touch -d @1704067200 {} +
 xorriso -as mkisofs -quiet -R -J -V SEED -o "$tmp/rrj.iso" "$tmp/isosrc" 2>/dev/null
 xorriso -as mkisofs -quiet -V PLAIN -o "$tmp/plain.iso" "$tmp/isosrc" 2>/dev/null
 for n in rrj plain; do trim "$tmp/$n.iso" && cp "$tmp/$n.iso" "$out/iso9660/$n"; done
+
+# ---- ext -----------------------------------------------------------------------------------
+mkdir -p "$tmp/extsrc/sub/deeper"
+printf 'hello ext\n' > "$tmp/extsrc/hello.txt"
+head -c 20000 /dev/zero | tr '\0' 'e' > "$tmp/extsrc/sub/file.bin"
+printf 'leaf\n' > "$tmp/extsrc/sub/deeper/leaf.txt"
+ln -s ../hello.txt "$tmp/extsrc/sub/link"
+ln -s "$(printf 'y%.0s' $(seq 1 70))" "$tmp/extsrc/slow-link"
+find "$tmp/extsrc" -exec touch -h -d @1704067200 {} +
+PATH=$PATH:/sbin:/usr/sbin
+for v in "ext2:-t ext2" "ext4:-t ext4 -O ^has_journal,^resize_inode" \
+         "inline:-t ext4 -O ^has_journal,^resize_inode,inline_data"; do
+    n=${v%%:*}
+    rm -f "$tmp/$n.img"
+    truncate -s 512K "$tmp/$n.img"
+    # shellcheck disable=SC2086
+    E2FSPROGS_FAKE_TIME=1704067200 mke2fs -q -F -b 1024 -N 64 ${v#*:} \
+        -U 0b1e5c2a-1234-4cde-8f00-0123456789ab -d "$tmp/extsrc" "$tmp/$n.img" >/dev/null 2>&1
+    trim "$tmp/$n.img" && cp "$tmp/$n.img" "$out/ext/$n"
+done
 
 # ---- vdisk ---------------------------------------------------------------------------------
 cp "$tmp/mbrfat" "$tmp/disk.raw"

@@ -25,6 +25,7 @@ for name in "$@"; do
         part) maxlen=131072 ;;
         fat) maxlen=1048576 ;;
         iso9660) maxlen=1048576 ;;
+        ext) maxlen=1048576 ;;
         vdisk) maxlen=2200000 ;;
         shell) maxlen=1100 ;;
         *) maxlen=65536 ;;

@@ -13,6 +13,7 @@
 #include "fs/fat/fat.h"
 #include "fs/fs_cmds.h"
 #include "fs/stress.h"
+#include "fs/ext/ext.h"
 #include "fs/iso9660/iso9660.h"
 #include "fs/vfs.h"
 #include "kernel/klog.h"
@@ -71,6 +72,7 @@ int main(int argc, char **argv)
     blkdev_init();
     fat_register();
     iso9660_register();
+    ext_register();
     shell_init();
     disk_register_commands();
     cache_register_commands();

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: MIT
+/* The file operations of an ext volume (struct vfs_fs_ops for fs/vfs.c):
+ * read at any 64-bit offset, list (without "." and ".."), get info, statfs.
+ * Every operation that would change the volume returns ERR_ROFS (as ISO
+ * 9660 does) and sync has nothing to do. File data goes through the cache
+ * as CACHE_APP (CACHE_DIRECT when read with VFS_IO_NOCACHE) in runs of at
+ * most EXT_RUN_MAX_BYTES; inodes, directories and mapping blocks as
+ * CACHE_SYS.
+ * Shown: VFS_ATTR_READONLY always (the volume is read-only), VFS_ATTR_DIR,
+ * VFS_ATTR_SYSTEM for devices, fifos and sockets (size 0, nothing to
+ * read). A symbolic link is shown as what it points at (its target's type,
+ * size and times); a dangling or looping one as an empty file, which fails
+ * to read. Entries whose inode is damaged are left out of a listing (each
+ * logged) so the rest of the folder stays visible.
+ * Locking: takes v->lock; a list callback runs with it held. */
+#include "fs/ext/ext_priv.h"
+#include "kernel/err.h"
+#include "kernel/klog.h"
+#include "kernel/kmem.h"
+#include "kernel/lib/kstring.h"
+
+/* Bytes of a file's content as reads see it (0 for devices and the like). */
+static uint64_t ext_content_bytes(const struct ext_inode *in)
+{
+    return (in->mode & EXT_MODE_FMT) == EXT_MODE_REG ? in->size : 0;
+}
+
+static int ext_op_read(void *fs, const char *path, uint64_t off, void *buf, uint32_t len,
+                       unsigned flags, uint32_t *done)
+{
+    struct ext_vol *v = fs;
+    struct ext_inode in;
+    int rc;
+
+    *done = 0;
+    mutex_lock(&v->lock);
+    /* 1. The file. */
+    rc = ext_resolve(v, EXT_ROOT_INO, path, true, &in);
+    if (rc)
+        goto out_unlock;
+    if (ext_inode_is_dir(&in)) {
+        rc = ERR_ISDIR;
+        goto out_unlock;
+    }
+    /* 2. The bytes that exist; a short read ends with ERR_EOM. */
+    uint64_t size = ext_content_bytes(&in);
+    if (off >= size) {
+        rc = ERR_EOM;
+        goto out_unlock;
+    }
+    uint32_t n = (uint32_t)MIN((uint64_t)len, size - off);
+    rc = ext_inode_read(v, &in, off, buf, n, (flags & VFS_IO_NOCACHE) ? CACHE_DIRECT : CACHE_APP);
+    if (rc == 0) {
+        *done = n;
+        if (n < len)
+            rc = ERR_EOM;
+    }
+out_unlock:
+    mutex_unlock(&v->lock);
+    return rc;
+}
+
+struct ext_list_ctx {
+    vfs_list_fn fn;
+    void *ctx;
+    uint32_t dir_ino;
+    struct ext_inode in, target;
+    struct vfs_info info;
+};
+
+static int ext_list_cb(struct ext_vol *v, const struct ext_dirent *d, void *ctx)
+{
+    struct ext_list_ctx *c = ctx;
+    if (strcmp(d->name, ".") == 0 || strcmp(d->name, "..") == 0)
+        return 0;
+    int rc = ext_inode_get(v, d->ino, &c->in);
+    if (rc == ERR_CORRUPT)
+        return 0; /* logged; the other entries stay visible */
+    if (rc)
+        return rc;
+    if (!ext_inode_is_symlink(&c->in)) {
+        ext_inode_info(&c->in, &c->info);
+    } else if (ext_follow(v, c->dir_ino, &c->in, &c->target) == 0) {
+        ext_inode_info(&c->target, &c->info);
+    } else {
+        ext_inode_info(&c->in, &c->info);
+        c->info.size = 0;
+    }
+    kstrlcpy(c->info.name, d->name, sizeof(c->info.name));
+    return c->fn(&c->info, c->ctx);
+}
+
+static int ext_op_list(void *fs, const char *path, vfs_list_fn fn, void *ctx)
+{
+    struct ext_vol *v = fs;
+    struct ext_list_ctx *c = kmalloc(sizeof(*c));
+    struct ext_inode dir;
+    if (!c)
+        return ERR_NOMEM;
+    c->fn = fn;
+    c->ctx = ctx;
+    mutex_lock(&v->lock);
+    int rc = ext_resolve(v, EXT_ROOT_INO, path, true, &dir);
+    if (rc == 0) {
+        c->dir_ino = dir.ino;
+        rc = ext_dir_walk(v, &dir, ext_list_cb, c);
+    }
+    mutex_unlock(&v->lock);
+    kfree(c);
+    return rc;
+}
+
+static int ext_op_get_info(void *fs, const char *path, struct vfs_info *out)
+{
+    struct ext_vol *v = fs;
+    struct ext_inode in;
+    mutex_lock(&v->lock);
+    int rc = ext_resolve(v, EXT_ROOT_INO, path, true, &in);
+    mutex_unlock(&v->lock);
+    if (rc)
+        return rc;
+    ext_inode_info(&in, out);
+    /* The name as the path gave it (names match exactly). */
+    const char *name = path, *slash;
+    size_t len = strlen(path);
+    while (len > 0 && path[len - 1] == '/')
+        len--;
+    for (slash = path; slash < path + len; slash++) {
+        if (*slash == '/')
+            name = slash + 1;
+    }
+    size_t n = MIN((size_t)(path + len - name), sizeof(out->name) - 1);
+    memcpy(out->name, name, n);
+    out->name[n] = '\0';
+    return 0;
+}
+
+/* Copy a label into cap bytes, cutting only at a UTF-8 character start. */
+static void ext_label_copy(char *out, size_t cap, const char *label)
+{
+    size_t n = strlen(label);
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((uint8_t)label[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(out, label, n);
+    out[n] = '\0';
+}
+
+static int ext_op_statfs(void *fs, struct vfs_statfs *out)
+{
+    struct ext_vol *v = fs;
+    memset(out, 0, sizeof(*out));
+    kstrlcpy(out->fs_name, v->sb.fs_name, sizeof(out->fs_name));
+    out->total_bytes = v->sb.blocks_count * v->sb.block_bytes;
+    out->free_bytes = v->sb.free_blocks * v->sb.block_bytes;
+    ext_label_copy(out->label, sizeof(out->label), v->sb.label);
+    return 0;
+}
+
+/* ---- everything that would write ----------------------------------------------------------- */
+
+static int ext_op_create(void *fs, const char *path, const void *buf, uint32_t len,
+                         uint32_t *done)
+{
+    (void)fs, (void)path, (void)buf, (void)len;
+    *done = 0;
+    return ERR_ROFS;
+}
+
+static int ext_op_write(void *fs, const char *path, uint64_t off, const void *buf, uint32_t len,
+                        unsigned flags, uint32_t *done)
+{
+    (void)fs, (void)path, (void)off, (void)buf, (void)len, (void)flags;
+    *done = 0;
+    return ERR_ROFS;
+}
+
+static int ext_op_set_end(void *fs, const char *path, uint64_t size)
+{
+    (void)fs, (void)path, (void)size;
+    return ERR_ROFS;
+}
+
+static int ext_op_set_info(void *fs, const char *path, const struct vfs_info *in)
+{
+    (void)fs, (void)path, (void)in;
+    return ERR_ROFS;
+}
+
+static int ext_op_remove(void *fs, const char *path)
+{
+    (void)fs, (void)path;
+    return ERR_ROFS;
+}
+
+static int ext_op_mkdir(void *fs, const char *path)
+{
+    (void)fs, (void)path;
+    return ERR_ROFS;
+}
+
+static int ext_op_rename(void *fs, const char *from, const char *to)
+{
+    (void)fs, (void)from, (void)to;
+    return ERR_ROFS;
+}
+
+static int ext_op_set_label(void *fs, const char *label)
+{
+    (void)fs, (void)label;
+    return ERR_ROFS;
+}
+
+static int ext_op_sync(void *fs)
+{
+    (void)fs;
+    return 0; /* nothing is ever dirty */
+}
+
+const struct vfs_fs_ops ext_vfs_ops = {
+    .read = ext_op_read,
+    .list = ext_op_list,
+    .create = ext_op_create,
+    .write = ext_op_write,
+    .set_end = ext_op_set_end,
+    .get_info = ext_op_get_info,
+    .set_info = ext_op_set_info,
+    .remove = ext_op_remove,
+    .mkdir = ext_op_mkdir,
+    .rename = ext_op_rename,
+    .statfs = ext_op_statfs,
+    .set_label = ext_op_set_label,
+    .sync = ext_op_sync,
+};
