@@ -4,8 +4,8 @@
 # this terminal. The serial console is on stdio, multiplexed with the QEMU
 # monitor (Ctrl-A X quits, Ctrl-A C toggles the monitor). Machine: -M pc,
 # 256 MiB, isa-debug-exit, no reboot, and the default disk set from
-# tools/mkdisks.sh (build/disks/hd0.img as IDE disk 0), attached with the
-# arguments listed in tools/default-disks.args.
+# tools/mkdisks.sh (build/disks: hd0 on IDE, sd0 on AHCI, usb0 behind a hub
+# on xHCI), attached with the arguments listed in tools/default-disks.args.
 # Environment:
 #   GUI=1          open a window (VGA) as well; serial stays on stdio
 #   SPINDLE_KVM=1  use KVM if /dev/kvm opens (default TCG: KVM here is slow)

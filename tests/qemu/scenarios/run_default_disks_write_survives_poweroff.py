@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: MIT
-"""The write path on the disk set `make run` boots with: a fresh copy of it is
-built here by tools/mkdisks.sh (never build/disks) and attached with the very
-arguments `make run` uses (tools/default-disks.args). Then
-`write /hd0/1/BIG.BIN 8388608 SEED`, `sync`, `poweroff`; on the host fsck.fat -n
-finds the FAT32 volume clean, mcopy gives back exactly the xorshift32 stream of
+"""The disk set `make run` boots with: a fresh copy of it is built here by
+tools/mkdisks.sh (never build/disks) and attached with the very arguments
+`make run` uses (tools/default-disks.args). The AHCI disk's FAT16 and ext4
+partitions and the USB stick behind the hub are listed and read; then
+`write /hd0/1/BIG.BIN 8388608 SEED`, `sync`, `poweroff`; on the host
+fsck.fat -n finds the FAT32 volume clean, mcopy gives back exactly the xorshift32 stream of
 SEED, and the files mkdisks.sh put there read back unchanged (mtype against a
 copy of the image taken before the boot)."""
 
+import hashlib
 import os
 import shutil
 import sys
@@ -50,6 +52,14 @@ def machine_args(ctx):
 
 
 def run(vm, ctx):
+    # 1. The other disks of the set are there and readable: AHCI GPT with FAT16
+    #    and ext4, the USB stick behind the xHCI hub.
+    vm.wait_disk("usbhd0", r"usbhd0 sectors=65536 sector_size=512 media=yes")
+    assert "f 67 README.TXT" in vm.cmd("ls /sd0/1/")
+    assert "f 63 README.TXT" in vm.cmd("ls /usbhd0/1/")
+    want = "%s 23 /sd0/2/hello.txt" % hashlib.sha256(b"hello from ext4 on sd0\n").hexdigest()
+    assert vm.cmd("hash /sd0/2/hello.txt") == [want]
+    # 2. The write path on hd0.
     out = vm.cmd("write /hd0/1/BIG.BIN %d %d" % (SIZE, SEED), timeout=180)
     assert not any(l.startswith("error") for l in out), out
     out = vm.cmd("sync", timeout=60)
