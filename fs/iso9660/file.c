@@ -5,12 +5,13 @@
  * that would change the volume returns ERR_ROFS, and sync has nothing to
  * do. File data goes through the cache as CACHE_APP (CACHE_DIRECT when read
  * with VFS_IO_NOCACHE) in runs of at most
- * ISO_RUN_MAX_BYTES; directories as CACHE_SYS.
+ * FS_BYTES_RUN_MAX_BYTES; directories as CACHE_SYS.
  * Shown attributes: VFS_ATTR_READONLY always, VFS_ATTR_DIR, and
  * VFS_ATTR_HIDDEN for the existence flag; the three times are the record's
  * recording time (UTC).
  * Locking: takes v->lock; a list callback runs with it held. */
 #include "fs/iso9660/iso_priv.h"
+#include "fs/fs_bytes.h"
 #include "kernel/err.h"
 #include "kernel/klog.h"
 #include "kernel/kmem.h"
@@ -87,7 +88,7 @@ static int iso_op_read(void *fs, const char *path, uint64_t off, void *buf, uint
         goto out_unlock;
     }
     uint32_t n = (uint32_t)MIN((uint64_t)len, f->size - off);
-    rc = iso_file_io(v, f, off, buf, n, (flags & VFS_IO_NOCACHE) ? CACHE_DIRECT : CACHE_APP);
+    rc = iso_file_io(v, f, off, buf, n, fs_bytes_data_class(flags));
     if (rc == 0) {
         *done = n;
         if (n < len)

@@ -76,7 +76,6 @@ enum {
 /* Path components resolved in one lookup (the deepest Rock Ridge tree is
  * bounded by path length only; a looped directory could go on forever). */
 #define ISO_PATH_MAX_COMPONENTS 256u
-#define ISO_RUN_MAX_BYTES (1024u * 1024) /* largest single data request */
 
 /* ---- trusted structures -------------------------------------------------------------------- */
 

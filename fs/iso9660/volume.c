@@ -28,6 +28,7 @@
  * makes the same choice. */
 #include "fs/iso9660/iso9660.h"
 #include "blkdev/fsprobe.h"
+#include "fs/fs_bytes.h"
 #include "fs/iso9660/iso_priv.h"
 #include "kernel/err.h"
 #include "kernel/klog.h"
@@ -45,53 +46,21 @@ static struct {
 
 /* ---- byte reads through the cache ---------------------------------------------------------- */
 
-/* Bytes [pos, pos+len) of the partition; the cache clips at its end, which
- * is reported as ERR_CORRUPT (the structure pointing there is wrong). */
-static int iso_read_raw(struct iso_vol *v, uint64_t pos, uint8_t *buf, uint32_t len,
-                        enum cache_class cls)
+/* Bytes [pos, pos+len) of the partition, which must end by limit_bytes. */
+static int iso_read_upto(struct iso_vol *v, uint64_t limit_bytes, uint64_t pos, void *buf,
+                         uint32_t len, enum cache_class cls)
 {
-    uint32_t ss = v->sector_bytes;
-    while (len > 0) {
-        lba_t sector = pos / ss;
-        uint32_t within = (uint32_t)(pos % ss), done = 0, want, k;
-        int rc;
-        if (within == 0 && len >= ss) {
-            want = MIN(len, ISO_RUN_MAX_BYTES) / ss;
-            rc = cache_part_read(v->m, v->part, sector, want, buf, cls, &done);
-            k = want * ss;
-        } else {
-            want = 1;
-            rc = cache_part_read(v->m, v->part, sector, 1, v->bounce, cls, &done);
-            k = MIN(len, ss - within);
-            if (rc == 0 && done == 1)
-                memcpy(buf, v->bounce + within, k);
-        }
-        if (rc == 0 && done != want)
-            rc = ERR_IO;
-        if (rc == ERR_EOM) {
-            pr_warn("iso9660: %s: read beyond the partition (byte %llu)", v->name,
-                    (unsigned long long)pos);
-            rc = ERR_CORRUPT;
-        }
-        if (rc)
-            return rc;
-        pos += k;
-        buf += k;
-        len -= k;
-    }
-    return 0;
+    const struct fs_bytes src = {
+        .m = v->m, .part = v->part, .sector_bytes = v->sector_bytes,
+        .limit_bytes = limit_bytes, .bounce = v->bounce, .fs = "iso9660", .name = v->name,
+    };
+    return fs_bytes_read(&src, pos, buf, len, cls);
 }
 
 int iso_read_bytes(struct iso_vol *v, uint64_t pos, void *buf, uint32_t len,
                    enum cache_class cls)
 {
-    /* Last line of defence: parsers check every extent before this. */
-    if (pos > v->vd.limit_bytes || len > v->vd.limit_bytes - pos) {
-        pr_warn("iso9660: %s: read outside the volume (byte %llu, %u bytes, limit %llu)",
-                v->name, (unsigned long long)pos, len, (unsigned long long)v->vd.limit_bytes);
-        return ERR_CORRUPT;
-    }
-    return iso_read_raw(v, pos, buf, len, cls);
+    return iso_read_upto(v, v->vd.limit_bytes, pos, buf, len, cls);
 }
 
 /* ---- volume descriptors ------------------------------------------------------------------- */
@@ -295,8 +264,9 @@ static int iso_probe(const struct part_reader *part, char *name_out, size_t name
 
 static int iso_mount_read(void *ctx, uint32_t block, uint8_t *out)
 {
-    return iso_read_raw(ctx, (uint64_t)block * ISO_BLOCK_BYTES, out, ISO_BLOCK_BYTES,
-                        CACHE_SYS);
+    /* The volume's size is what is being read: only the partition bounds it. */
+    return iso_read_upto(ctx, FS_BYTES_NO_LIMIT, (uint64_t)block * ISO_BLOCK_BYTES, out,
+                         ISO_BLOCK_BYTES, CACHE_SYS);
 }
 
 static void iso_vol_free(struct iso_vol *v)

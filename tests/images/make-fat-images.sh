@@ -15,21 +15,14 @@
 # file and a fragmented file (made by deleting a file between two others
 # and copying a larger one into the hole).
 # Usage: make-fat-images.sh OUTDIR. Does nothing if OUTDIR was built by this
-# very script version (stamp = sha256 of the script); safe to run in parallel.
+# very script version (stamp: see lib.sh); safe to run in parallel.
 set -euo pipefail
 
-out=${1:?usage: make-fat-images.sh OUTDIR}
-mkdir -p "$out"
-exec 9>"$out/.lock"
-flock 9
-sum=$(sha256sum "$0" | cut -d' ' -f1)
-if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$sum" ]; then
-    exit 0
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+images_begin "$@"
 rm -f "$out"/*.img "$out"/*.manifest "$out/.stamp"
 export MTOOLS_SKIP_CHECK=1 LC_ALL=C.UTF-8 TZ=UTC SOURCE_DATE_EPOCH=1704067200
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+images_tmpdir
 
 # gen FILE SIZE SEED: deterministic bytes (not the xorshift stream on purpose:
 # an independent generator, so a bug in ours cannot hide in both sides).
@@ -112,4 +105,4 @@ for n in fat12 fat16 fat32; do
     fsck.fat -n "$tmp/$n.img" >/dev/null
     mv "$tmp/$n.img" "$tmp/$n.manifest" "$out/"
 done
-echo "$sum" > "$out/.stamp"
+images_done

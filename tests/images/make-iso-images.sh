@@ -19,21 +19,14 @@
 #                   d PATH
 #                   f SIZE SHA256 PATH
 # Usage: make-iso-images.sh OUTDIR. Does nothing if OUTDIR was built by this
-# very script version (stamp = sha256 of the script); safe to run in parallel.
+# very script version (stamp: see lib.sh); safe to run in parallel.
 set -euo pipefail
 
-out=${1:?usage: make-iso-images.sh OUTDIR}
-mkdir -p "$out"
-exec 9>"$out/.lock"
-flock 9
-sum=$(sha256sum "$0" | cut -d' ' -f1)
-if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$sum" ]; then
-    exit 0
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+images_begin "$@"
 rm -f "$out"/*.iso "$out"/*.manifest "$out/.stamp"
 export LC_ALL=C.UTF-8 TZ=UTC SOURCE_DATE_EPOCH=1704067200
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+images_tmpdir
 
 # gen FILE SIZE SEED: deterministic bytes from an independent generator.
 gen() {
@@ -176,4 +169,4 @@ mv "$tmp/multi.m2" "$tmp/multi.manifest"
 for n in plain1 plain2 joliet rrjoliet rrmoved multi; do
     mv "$tmp/$n.iso" "$tmp/$n.manifest" "$out/"
 done
-echo "$sum" > "$out/.stamp"
+images_done

@@ -17,17 +17,11 @@
 #                image was truncated or patched; the tests apply the policy.
 # Corrupt variants are made by patching named fields of a generated image.
 # Usage: make-part-images.sh OUTDIR. Does nothing if OUTDIR was built by this
-# very script version (stamp = sha256 of the script); safe to run in parallel.
+# very script version (stamp: see lib.sh); safe to run in parallel.
 set -euo pipefail
 
-out=${1:?usage: make-part-images.sh OUTDIR}
-mkdir -p "$out"
-exec 9>"$out/.lock"
-flock 9
-sum=$(sha256sum "$0" | cut -d' ' -f1)
-if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$sum" ]; then
-    exit 0
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+images_begin "$@"
 rm -f "$out"/*.img "$out"/*.expect "$out"/*.dump "$out/.stamp"
 cd "$out"
 
@@ -281,4 +275,4 @@ truncate -s 8M empty.img
 whole empty 512
 
 rm -f ./*.sfdisk
-echo "$sum" > .stamp
+images_done

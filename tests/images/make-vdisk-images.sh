@@ -17,22 +17,14 @@
 #   expect.txt        one line per image: NAME BYTES SHA256 of
 #                     `qemu-img convert -O raw NAME` (ISO/raw: of the file)
 # Usage: make-vdisk-images.sh OUTDIR. Does nothing if OUTDIR was built by
-# this very script version (stamp = sha256 of the script); safe to run in
-# parallel (flock).
+# this very script version (stamp: see lib.sh); safe to run in parallel.
 set -euo pipefail
 
-out=${1:?usage: make-vdisk-images.sh OUTDIR}
-mkdir -p "$out"
-exec 9>"$out/.lock"
-flock 9
-sum=$(sha256sum "$0" | cut -d' ' -f1)
-if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$sum" ]; then
-    exit 0
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+images_begin "$@"
 find "$out" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
 export MTOOLS_SKIP_CHECK=1 LC_ALL=C.UTF-8 TZ=UTC SOURCE_DATE_EPOCH=1704067200
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+images_tmpdir
 
 # gen FILE SIZE SEED: deterministic bytes from Python's seeded generator.
 gen() {
@@ -101,4 +93,4 @@ expect() {
 
 mv disk.raw offset.raw dyn.vdi static.vdi dyn.vhd fixed.vhd sparse.vmdk stream.vmdk \
    plain.qcow2 comp.qcow2 v2.qcow2 over-qcow2.qcow2 over-vdi.qcow2 small.iso expect.txt "$out/"
-echo "$sum" > "$out/.stamp"
+images_done

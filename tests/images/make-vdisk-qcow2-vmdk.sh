@@ -19,18 +19,11 @@
 #   split.vmdk + split-s00N.vmdk twoGbMaxExtentSparse (descriptor + sparse
 #                     extents)
 # Usage: make-vdisk-qcow2-vmdk.sh OUTDIR. Does nothing if OUTDIR was built by
-# this very script version (stamp = sha256 of the script); safe to run in
-# parallel (flock).
+# this very script version (stamp: see lib.sh); safe to run in parallel.
 set -euo pipefail
 
-out=${1:?usage: make-vdisk-qcow2-vmdk.sh OUTDIR}
-mkdir -p "$out"
-exec 9>"$out/.lock"
-flock 9
-sum=$(sha256sum "$0" | cut -d' ' -f1)
-if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$sum" ]; then
-    exit 0
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+images_begin "$@"
 rm -f "$out"/*.raw "$out"/*.qcow2 "$out"/*.vmdk "$out/.stamp"
 cd "$out"
 
@@ -76,4 +69,4 @@ qi convert -f raw -O vmdk -o subformat=streamOptimized disk.raw stream.vmdk
 qi convert -f raw -O vmdk -o subformat=monolithicFlat disk.raw flat.vmdk
 qi convert -f raw -O vmdk -o subformat=twoGbMaxExtentSparse disk.raw split.vmdk
 
-echo "$sum" > .stamp
+images_done

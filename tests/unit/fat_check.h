@@ -4,29 +4,17 @@
  * build/host/images/fat, load one into a fake disk (a superfloppy: partition
  * 1 is the whole image), run shell commands and capture their output, save
  * the fake's bytes to a file and ask the real tools about it (fsck.fat -n,
- * mtools). Hosted only. */
+ * mtools). The generic image helpers come from image_check.h. Hosted only. */
 #ifndef TESTS_UNIT_FAT_CHECK_H
 #define TESTS_UNIT_FAT_CHECK_H
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-#include <cmocka.h>
+#include "tests/unit/image_check.h"
 
-#include "blkdev/disk.h"
 #include "fs/fat/fat.h"
 #include "fs/fs_cmds.h"
-#include "fs/vfs.h"
-#include "kernel/err.h"
 #include "kernel/klog.h"
 #include "kernel/lib/endian.h"
-#include "kernel/lib/kstring.h"
-#include "kernel/lib/sha256.h"
 #include "kernel/shell/shell.h"
-#include "tests/fakes/fake_disk.h"
 #include "tests/host/print_host.h"
 
 #define FC_IMAGES_SUBDIR "build/host/images/fat"
@@ -38,42 +26,16 @@ struct fc_img {
     char root[32];   /* "/fat12/1" */
 };
 
-static char fc_root_dir[1024];
-
-/* Repository root: the test runs as <root>/build/host/tests/<name>. */
-static inline const char *fc_root(void)
-{
-    if (fc_root_dir[0])
-        return fc_root_dir;
-    ssize_t n = readlink("/proc/self/exe", fc_root_dir, sizeof(fc_root_dir) - 1);
-    if (n <= 0) {
-        strcpy(fc_root_dir, ".");
-        return fc_root_dir;
-    }
-    fc_root_dir[n] = '\0';
-    for (int up = 0; up < 4; up++) {
-        char *slash = strrchr(fc_root_dir, '/');
-        if (slash)
-            *slash = '\0';
-    }
-    return fc_root_dir;
-}
-
 static inline const char *fc_path(const char *name)
 {
-    static char buf[1400];
-    snprintf(buf, sizeof(buf), "%s/%s/%s", fc_root(), FC_IMAGES_SUBDIR, name);
-    return buf;
+    return ic_image_path(FC_IMAGES_SUBDIR, name);
 }
 
 /* Group setup: the images, the FAT probe, the commands. */
 static inline int fc_setup(void **state)
 {
-    char cmd[3000];
     (void)state;
-    snprintf(cmd, sizeof(cmd), "'%s/%s' '%s/%s' >/dev/null", fc_root(), FC_SCRIPT, fc_root(),
-             FC_IMAGES_SUBDIR);
-    if (system(cmd) != 0)
+    if (ic_build_images(FC_SCRIPT, FC_IMAGES_SUBDIR) != 0)
         return -1;
     blkdev_init();
     fat_register();
@@ -91,19 +53,16 @@ static inline void fc_open_ex(struct fc_img *t, const char *image, const char *d
 {
     char file[64];
     snprintf(file, sizeof(file), "%s.img", image);
-    FILE *fp = fopen(fc_path(file), "rb");
-    assert_non_null(fp);
-    fseek(fp, 0, SEEK_END);
-    long bytes = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
+    struct ic_img im = ic_load_image(FC_IMAGES_SUBDIR, file);
+    size_t bytes = im.bytes;
     uint32_t start = mbr ? FC_MBR_START_LBA : 0;
     struct fake_disk_config cfg = { .sector_size = 512,
                                     .capacity = (uint64_t)bytes / 512 + start };
     memset(t, 0, sizeof(*t));
     assert_int_equal(fake_disk_create(&cfg, &t->f), 0);
     uint8_t *d = fake_disk_data(t->f);
-    assert_int_equal(fread(d + (size_t)start * 512, 1, (size_t)bytes, fp), (size_t)bytes);
-    fclose(fp);
+    memcpy(d + (size_t)start * 512, im.data, bytes);
+    free(im.data);
     if (mbr) {
         memset(d, 0, 512);
         uint8_t *e = d + 446;
@@ -133,11 +92,7 @@ static inline void fc_close(struct fc_img *t)
 /* "<root>/<rel>" in a rotating static buffer (four live results). */
 static inline const char *fc_p(const struct fc_img *t, const char *rel)
 {
-    static char bufs[4][2200];
-    static unsigned next;
-    char *b = bufs[next++ % 4];
-    snprintf(b, sizeof(bufs[0]), "%s/%s", t->root, rel);
-    return b;
+    return ic_join(t->root, rel);
 }
 
 /* Run a shell line; returns its captured output (valid until the next run)
@@ -185,30 +140,11 @@ static inline void fc_assert_fsck_clean(struct fc_img *t, const char *save_as)
     assert_int_equal(st, 0);
 }
 
-/* sha256 of a file read through the vfs; returns its size, -1 on error. */
+/* sha256 of a file read through the vfs in 64 KiB reads; returns its size,
+ * -1 on error. */
 static inline long long fc_hash(const char *path, char hex[SHA256_HEX_CHARS], int *err)
 {
-    static uint8_t buf[65536];
-    struct sha256 s;
-    uint8_t d[SHA256_DIGEST_BYTES];
-    uint64_t off = 0;
-    sha256_init(&s);
-    *err = 0;
-    for (;;) {
-        uint32_t done = 0;
-        int rc = vfs_read_file(path, off, buf, sizeof(buf), &done);
-        sha256_update(&s, buf, done);
-        off += done;
-        if (rc == ERR_EOM)
-            break;
-        if (rc) {
-            *err = rc;
-            return -1;
-        }
-    }
-    sha256_final(&s, d);
-    sha256_hex(d, hex);
-    return (long long)off;
+    return ic_hash_chunked(path, 65536, hex, err);
 }
 
 #endif

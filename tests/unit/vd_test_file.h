@@ -9,13 +9,7 @@
 #ifndef TESTS_UNIT_VD_TEST_FILE_H
 #define TESTS_UNIT_VD_TEST_FILE_H
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-#include <cmocka.h>
+#include "tests/unit/image_check.h"
 
 #include "drivers/vdisk/lib/vd_backend.h"
 #include "kernel/err.h"
@@ -38,46 +32,20 @@ struct vtf {
     unsigned calls;      /* write calls so far, failed ones included */
 };
 
-static char vtf_root_dir[1024];
 /* Files opened through open_relative (extents, parents), newest last, so a
  * test can save them; entries are cleared by vtf_close. */
 #define VTF_OPENED_MAX 16
 static struct vtf *vtf_opened[VTF_OPENED_MAX];
 
-static inline const char *vtf_root(void)
-{
-    if (vtf_root_dir[0])
-        return vtf_root_dir;
-    ssize_t n = readlink("/proc/self/exe", vtf_root_dir, sizeof(vtf_root_dir) - 1);
-    if (n <= 0) {
-        strcpy(vtf_root_dir, ".");
-        return vtf_root_dir;
-    }
-    vtf_root_dir[n] = '\0';
-    for (int up = 0; up < 4; up++) {
-        char *slash = strrchr(vtf_root_dir, '/');
-        if (slash)
-            *slash = '\0';
-    }
-    return vtf_root_dir;
-}
-
 /* "<images dir>/<name>" in one of 4 rotating static buffers. */
 static inline const char *vtf_path(const char *name)
 {
-    static char buf[4][1400];
-    static unsigned i;
-    char *b = buf[i++ % 4];
-    snprintf(b, sizeof(buf[0]), "%s/%s/%s", vtf_root(), VTF_SUBDIR, name);
-    return b;
+    return ic_image_path(VTF_SUBDIR, name);
 }
 
 static inline int vtf_prepare(void)
 {
-    char cmd[3000];
-    snprintf(cmd, sizeof(cmd), "'%s/%s' '%s/%s' >/dev/null", vtf_root(), VTF_SCRIPT, vtf_root(),
-             VTF_SUBDIR);
-    return system(cmd) == 0 ? 0 : -1;
+    return ic_build_images(VTF_SCRIPT, VTF_SUBDIR);
 }
 
 static inline struct vtf *vtf_of(struct vd_file *f)

@@ -7,10 +7,13 @@ exactly the names put in, `hash /hd0/1/...` must equal hashlib's sha256 of
 each file (the link reads as its target), `df` names the partition ext4,
 and writing is refused with KolibriOS code 10 (read-only file system)."""
 
-import hashlib
 import os
 import random
 import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from fs_check import check_hashes, check_listings, check_write_refused  # noqa: E402
 
 SECTOR = 512
 START_LBA = 2048
@@ -72,51 +75,16 @@ def machine_args(ctx):
 TIMEOUT = 300
 
 
-def children(folder):
-    """Names directly inside `folder` ("" = root), as ls prints them."""
-    out = set()
-    depth = 0 if not folder else len(folder.split("/"))
-    for rel, data in FILES.items():
-        parts = rel.split("/")
-        if folder and parts[:depth] != folder.split("/"):
-            continue
-        rest = parts[depth:]
-        if len(rest) == 1:
-            out.add("f %d %s" % (len(data), rest[0]))
-        else:
-            out.add("d 0 %s" % rest[0])
-    if not folder:
-        out.add("d 0 lost+found")
-    return out
-
-
-def ucmd(vm, text, timeout=10):
-    """vm.cmd with the output read as UTF-8 (the runner decodes Latin-1) and
-    the echo of a non-ASCII command dropped."""
-    lines = [ln.encode("latin-1").decode("utf-8", "replace")
-             for ln in vm.cmd(text, timeout=timeout)]
-    if lines and lines[0].endswith(text):
-        lines = lines[1:]
-    return lines
-
-
 def run(vm, ctx):
     vm.wait_disk("hd0", r"hd0 .*partitions=1")
-    for folder in ("", "Sub Dir", "Sub Dir/nested", "many"):
-        got = ucmd(vm, "ls '/hd0/1/%s'" % folder, timeout=60)
-        want = children(folder)
-        assert set(got) == want and len(got) == len(want), \
-            "ls %r: got %d %r, want %d" % (folder, len(got), sorted(got)[:5], len(want))
+    check_listings(vm, "/hd0/1", FILES, ("", "Sub Dir", "Sub Dir/nested", "many"),
+                   extra_root={"d 0 lost+found"}, timeout=60)
     assert "ext: hd0/1: mounted ext4 read-only" in vm.log, "no mount line in the log"
-    for rel, data in sorted(FILES.items()):
-        if rel.startswith("many/") and not rel.endswith(("0000.txt", "1999.txt")):
-            continue
-        out = ucmd(vm, "hash '/hd0/1/%s'" % rel, timeout=60)
-        want = "%s %d /hd0/1/%s" % (hashlib.sha256(data).hexdigest(), len(data), rel)
-        assert out == [want], "hash %s: got %r, want %r" % (rel, out, want)
+    check_hashes(vm, "/hd0/1", {rel: data for rel, data in FILES.items()
+                                if not rel.startswith("many/")
+                                or rel.endswith(("0000.txt", "1999.txt"))})
     out = vm.cmd("df")
     assert any(ln.startswith("/hd0/1 ext4 size=") for ln in out), "df: %r" % out
-    out = vm.cmd("write /hd0/1/new.txt 10 1")
-    assert out == ["error: 10 access denied"], "write: %r" % out
+    check_write_refused(vm, "/hd0/1")
     out = vm.cmd("mkdir /hd0/1/newdir")
     assert len(out) == 1 and out[0].startswith("error: 10"), "mkdir: %r" % out
