@@ -432,6 +432,7 @@ int vfs_kolibri_code(int err)
         return 3;
     case ERR_NOENT:
     case ERR_NOTDIR:
+    case ERR_LOOP:
         return 5;
     case ERR_EOM:
         return 6;

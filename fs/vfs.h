@@ -9,8 +9,10 @@
  * Functions return 0 or a negative ERR_*; vfs_kolibri_code() is the one place
  * where those become KolibriOS codes (0 ok, 2 not supported, 3 unknown file
  * system, 5 not found, 6 end of file, 8 disk full, 9 file system error,
- * 10 access denied, 11 device error, 12 out of memory). ERR_EOM means "end of
- * file" at this layer.
+ * 10 access denied, 11 device error, 12 out of memory). ERR_NOTDIR and
+ * ERR_LOOP (a symbolic link loop) are 5: the path names no file, and a loop
+ * is legal on a healthy volume, so 9 would wrongly report damage. ERR_EOM
+ * means "end of file" at this layer.
  * Locking: none held by the caller; each file system serialises its own
  * volume. Context: thread, may sleep. */
 #ifndef FS_VFS_H

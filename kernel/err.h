@@ -30,7 +30,8 @@ enum err {
     ERR_FBIG = -20,        /* file too big */
     ERR_NODEV = -21,       /* no such device */
     ERR_OVERFLOW = -22,    /* arithmetic overflow in a size computation */
-    ERR_LAST_ = -23
+    ERR_LOOP = -23,        /* too many levels of symbolic links */
+    ERR_LAST_ = -24
 };
 
 /* Symbolic name of an error code, e.g. "ERR_IO"; "ERR_OK" for 0, "ERR_?" for

@@ -12,7 +12,8 @@
  *    directory (ERR_CORRUPT), since the next entry cannot be found safely;
  *  - a name holding NUL or '/', or an empty name: the entry is skipped
  *    (it could not be named in a path), the rest stays usable;
- *  - a directory larger than EXT_DIR_MAX_BYTES: reject.
+ *  - a directory larger than EXT_DIR_MAX_BYTES: reject;
+ *  - a hole in a directory: skipped (Linux tolerates them since largedir).
  * Locking: the caller holds v->lock. Walks allocate their own block buffer,
  * so a callback may look other paths up. */
 #include "fs/ext/ext_priv.h"
@@ -172,13 +173,24 @@ int ext_dir_walk(struct ext_vol *v, const struct ext_inode *dir, ext_dir_fn fn, 
     if (!blk)
         goto out_free;
     /* 3. One block at a time; a size that is not a whole number of blocks
-     * (never written by Linux) ends with the bytes it covers. */
+     *    (never written by Linux) ends with the bytes it covers. A hole
+     *    (or an uninitialized extent) holds no entries and is skipped, as
+     *    Linux's readdir does: e2fsck may leave holes in large folders. */
     rc = 0;
-    for (uint64_t off = 0; off < dir->size && rc == 0; off += bs) {
+    for (uint64_t off = 0; off < dir->size && rc == 0;) {
+        struct ext_run run;
+        rc = ext_map(v, dir, off / bs, &run);
+        if (rc)
+            break;
+        if (run.zero) {
+            off += MIN(run.count, (uint64_t)EXT_DIR_MAX_BYTES) * bs;
+            continue;
+        }
         uint32_t n = (uint32_t)MIN((uint64_t)bs, dir->size - off);
-        rc = ext_inode_read(v, dir, off, blk, n, CACHE_SYS);
+        rc = ext_read_bytes(v, run.pblk * bs, blk, n, CACHE_SYS);
         if (rc == 0)
             rc = ext_dir_region(v, dir, blk, n, off, fn, ctx, d);
+        off += bs;
     }
 out_free:
     kfree(blk);

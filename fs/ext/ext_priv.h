@@ -19,6 +19,9 @@
 #define EXT_MAGIC 0xEF53u
 #define EXT_MIN_LOG_BLOCK 0u    /* 1 KiB blocks */
 #define EXT_MAX_LOG_BLOCK 6u    /* 64 KiB blocks: the largest Linux mounts */
+/* Clusters (bigalloc) up to 1 GiB, as Linux (EXT4_MAX_CLUSTER_LOG_SIZE):
+ * block bytes * blocks per cluster then fits in 32 bits. */
+#define EXT_MAX_LOG_CLUSTER 20u /* s_log_cluster_size: 1024 << 20 bytes */
 
 enum {
     SB_INODES_COUNT = 0x00, SB_BLOCKS_COUNT_LO = 0x04, SB_FREE_BLOCKS_LO = 0x0C,
@@ -145,6 +148,7 @@ struct ext_sb {
     uint32_t log_block;         /* block_bytes = 1024 << log_block */
     uint64_t blocks_count;      /* > first_data_block; blocks_count * block_bytes fits */
     uint32_t first_data_block;  /* 0 or 1 */
+    uint32_t sb_block;          /* block holding byte 1024: 1 with 1 KiB blocks, else 0 */
     uint32_t blocks_per_group;  /* 8..8 * block_bytes * cluster_ratio */
     uint32_t inodes_per_group;  /* 1..8 * block_bytes */
     uint32_t inodes_count;      /* groups * inodes_per_group */
@@ -156,7 +160,7 @@ struct ext_sb {
     uint32_t gdt_blocks;        /* descriptor blocks of the whole volume */
     uint32_t first_meta_bg;     /* with INCOMPAT_META_BG: first meta group */
     uint32_t backup_bgs[2];     /* with COMPAT_SPARSE_SUPER2 */
-    uint32_t cluster_ratio;     /* blocks per cluster (BIGALLOC), else 1 */
+    uint32_t cluster_ratio;     /* blocks per cluster (BIGALLOC), else 1; clusters <= 1 GiB */
     uint32_t compat, incompat, ro_compat;
     uint32_t rev;
     uint64_t free_blocks;       /* as the super block says, <= blocks_count */
@@ -273,7 +277,7 @@ int ext_dir_find(struct ext_vol *v, const struct ext_inode *dir, const char *nam
 /* Resolve '/'-separated `path` starting in directory `start_ino` ("" = that
  * directory), following symbolic links inside the volume (an absolute
  * target starts at the root); the last component's link only if
- * follow_last. Returns 0 and *out, ERR_NOENT, ERR_NOTDIR, ERR_RANGE (more
+ * follow_last. Returns 0 and *out, ERR_NOENT, ERR_NOTDIR, ERR_LOOP (more
  * than EXT_SYMLINK_MAX_FOLLOWS links: a loop, logged), ERR_NAMETOOLONG,
  * ERR_CORRUPT, ERR_NOMEM. */
 int ext_resolve(struct ext_vol *v, uint32_t start_ino, const char *path, bool follow_last,

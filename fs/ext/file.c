@@ -14,6 +14,7 @@
  * logged) so the rest of the folder stays visible.
  * Locking: takes v->lock; a list callback runs with it held. */
 #include "fs/ext/ext_priv.h"
+#include "fs/fs_bytes.h"
 #include "kernel/err.h"
 #include "kernel/klog.h"
 #include "kernel/kmem.h"
@@ -49,7 +50,7 @@ static int ext_op_read(void *fs, const char *path, uint64_t off, void *buf, uint
         goto out_unlock;
     }
     uint32_t n = (uint32_t)MIN((uint64_t)len, size - off);
-    rc = ext_inode_read(v, &in, off, buf, n, (flags & VFS_IO_NOCACHE) ? CACHE_DIRECT : CACHE_APP);
+    rc = ext_inode_read(v, &in, off, buf, n, fs_bytes_data_class(flags));
     if (rc == 0) {
         *done = n;
         if (n < len)

@@ -7,7 +7,7 @@
  * never leaves the volume). ".." is the directory's own ".." entry, so it
  * is right after a link too. Targets live in the inode (fast links: fewer
  * than 60 bytes and no data blocks), in a block, or in inline data.
- * Bounds: EXT_SYMLINK_MAX_FOLLOWS links per lookup (a loop gives ERR_RANGE
+ * Bounds: EXT_SYMLINK_MAX_FOLLOWS links per lookup (a loop gives ERR_LOOP
  * and one log line), EXT_PATH_MAX_COMPONENTS names per lookup (a looped
  * directory tree gives ERR_NAMETOOLONG), targets up to
  * EXT_SYMLINK_MAX_BYTES (longer, empty or with a NUL: ERR_CORRUPT).
@@ -21,11 +21,14 @@
 #define EXT_SECTOR_UNITS 512u /* i_blocks counts 512-byte units */
 
 /* "Symbolic Links": the target is in i_block when the link has no data
- * blocks of its own (an attribute block may be counted in i_blocks). */
+ * blocks of its own (an attribute block may be counted in i_blocks). The
+ * extents flag does not matter: some old kernels set it on fast links
+ * (e2fsck: "Fast symlink %i has EXTENT_FL set"), and Linux reads them as
+ * fast links all the same. */
 static bool ext_symlink_is_fast(const struct ext_vol *v, const struct ext_inode *in)
 {
     uint32_t ea = in->file_acl ? v->sb.block_bytes * v->sb.cluster_ratio / EXT_SECTOR_UNITS : 0;
-    return in->size < EXT_N_BLOCK_BYTES && !(in->flags & (EXT_FL_EXTENTS | EXT_FL_INLINE_DATA)) &&
+    return in->size < EXT_N_BLOCK_BYTES && !(in->flags & EXT_FL_INLINE_DATA) &&
            in->blocks_lo == ea;
 }
 
@@ -118,7 +121,7 @@ static int ext_walk_run(struct ext_vol *v, struct ext_walk *w, bool follow_last,
             if (++w->follows > EXT_SYMLINK_MAX_FOLLOWS) {
                 pr_warn("ext: %s: more than %u symbolic links in one lookup (a loop?) at '%.*s'",
                         v->name, EXT_SYMLINK_MAX_FOLLOWS, (int)len, name);
-                return ERR_RANGE;
+                return ERR_LOOP;
             }
             rc = ext_symlink_target(v, &child, w->target);
             if (rc == 0)

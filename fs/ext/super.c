@@ -9,7 +9,8 @@
  * addressed in bytes (a 1 KiB block may be a quarter of a sector).
  * Policy on bad super blocks (STYLE §5), one log line each:
  *  - no 0xEF53 magic: not ext (ERR_NOENT, silent);
- *  - block size outside 1..64 KiB, revision > 1, inode size not a power of
+ *  - block size outside 1..64 KiB, a cluster smaller than a block or
+ *    over 1 GiB, revision > 1, inode size not a power of
  *    two in 128..block size, group sizes outside what one bitmap block can
  *    describe, an inode count that disagrees with groups * inodes per group,
  *    a first data block other than 0/1, a volume larger than its partition,
@@ -28,6 +29,7 @@
 #include "fs/ext/ext.h"
 #include "blkdev/fsprobe.h"
 #include "fs/ext/ext_priv.h"
+#include "fs/fs_bytes.h"
 #include "kernel/err.h"
 #include "kernel/klog.h"
 #include "kernel/kmem.h"
@@ -51,53 +53,14 @@ static struct {
 
 /* ---- byte reads through the cache ---------------------------------------------------------- */
 
-/* Bytes [pos, pos+len) of the partition; the cache clips at its end, which
- * is reported as ERR_CORRUPT (the structure pointing there is wrong). */
-static int ext_read_raw(struct ext_vol *v, uint64_t pos, uint8_t *buf, uint32_t len,
-                        enum cache_class cls)
-{
-    uint32_t ss = v->sector_bytes;
-    while (len > 0) {
-        lba_t sector = pos / ss;
-        uint32_t within = (uint32_t)(pos % ss), done = 0, want, k;
-        int rc;
-        if (within == 0 && len >= ss) {
-            want = MIN(len, EXT_RUN_MAX_BYTES) / ss;
-            rc = cache_part_read(v->m, v->part, sector, want, buf, cls, &done);
-            k = want * ss;
-        } else {
-            want = 1;
-            rc = cache_part_read(v->m, v->part, sector, 1, v->bounce, cls, &done);
-            k = MIN(len, ss - within);
-            if (rc == 0 && done == 1)
-                memcpy(buf, v->bounce + within, k);
-        }
-        if (rc == 0 && done != want)
-            rc = ERR_IO;
-        if (rc == ERR_EOM) {
-            pr_warn("ext: %s: read beyond the partition (byte %llu)", v->name,
-                    (unsigned long long)pos);
-            rc = ERR_CORRUPT;
-        }
-        if (rc)
-            return rc;
-        pos += k;
-        buf += k;
-        len -= k;
-    }
-    return 0;
-}
-
 int ext_read_bytes(struct ext_vol *v, uint64_t pos, void *buf, uint32_t len,
                    enum cache_class cls)
 {
-    /* Last line of defence: the mapping checks every block before this. */
-    if (pos > v->limit_bytes || len > v->limit_bytes - pos) {
-        pr_warn("ext: %s: read outside the volume (byte %llu, %u bytes, limit %llu)", v->name,
-                (unsigned long long)pos, len, (unsigned long long)v->limit_bytes);
-        return ERR_CORRUPT;
-    }
-    return ext_read_raw(v, pos, buf, len, cls);
+    const struct fs_bytes src = {
+        .m = v->m, .part = v->part, .sector_bytes = v->sector_bytes,
+        .limit_bytes = v->limit_bytes, .bounce = v->bounce, .fs = "ext", .name = v->name,
+    };
+    return fs_bytes_read(&src, pos, buf, len, cls);
 }
 
 /* ---- super block ---------------------------------------------------------------------------- */
@@ -210,9 +173,10 @@ static int ext_sb_descriptors(const uint8_t *raw, const char *who, struct ext_sb
             return ERR_CORRUPT;
         }
     }
-    /* The table right after the super block (all of it, or up to the
-     * first meta group) must lie inside the volume. */
-    uint64_t gdt_start = (uint64_t)sb->first_data_block + 1;
+    /* The table right after the super block's block (all of it, or up to
+     * the first meta group) must lie inside the volume. That is block 2
+     * with 1 KiB blocks even when the first data block is 0 (bigalloc). */
+    uint64_t gdt_start = (uint64_t)sb->sb_block + 1;
     if (gdt_start >= sb->blocks_count || sb->first_meta_bg > sb->blocks_count - gdt_start) {
         pr_warn("ext: %s: group descriptors outside the volume (blocks %llu+%u, volume "
                 "%llu blocks)", who, (unsigned long long)gdt_start, sb->first_meta_bg,
@@ -238,6 +202,7 @@ int ext_sb_parse(const uint8_t *raw, uint64_t part_bytes, const char *who, struc
     }
     sb->log_block = log_block;
     sb->block_bytes = 1024u << log_block;
+    sb->sb_block = EXT_SB_OFFSET / sb->block_bytes;
     if (sb->rev > EXT_REV_DYNAMIC) {
         pr_warn("ext: %s: unknown revision %u", who, sb->rev);
         return ERR_CORRUPT;
@@ -255,7 +220,7 @@ int ext_sb_parse(const uint8_t *raw, uint64_t part_bytes, const char *who, struc
     sb->cluster_ratio = 1;
     if (sb->ro_compat & EXT_RO_COMPAT_BIGALLOC) {
         uint32_t log_cluster = le32_at(raw, SB_LOG_CLUSTER);
-        if (log_cluster < log_block || log_cluster - log_block > 16) {
+        if (log_cluster < log_block || log_cluster > EXT_MAX_LOG_CLUSTER) {
             pr_warn("ext: %s: bad cluster size (log %u, block log %u)", who, log_cluster,
                     log_block);
             return ERR_CORRUPT;
@@ -307,14 +272,19 @@ int ext_group_inode_table(struct ext_vol *v, uint32_t group, uint64_t *block_out
     uint64_t blk;
     uint8_t raw[EXT_DESC_MIN_64BIT];
 
-    /* 1. Where the descriptor block is: after the super block, or (meta_bg)
-     *    in the first group of its meta group, after that group's backup. */
+    /* 1. Where the descriptor block is: after the super block's block, or
+     *    (meta_bg) in the first group of its meta group, after that group's
+     *    backup; group 0 of a 1 KiB-block volume whose first data block is
+     *    0 (bigalloc) starts with the boot block, so one more (Linux's
+     *    descriptor_loc does the same). */
     if (dblock < sb->first_meta_bg) {
-        blk = (uint64_t)sb->first_data_block + 1 + dblock;
+        blk = (uint64_t)sb->sb_block + 1 + dblock;
     } else {
         uint32_t first = dblock * sb->descs_per_block;
         blk = (uint64_t)sb->first_data_block + (uint64_t)first * sb->blocks_per_group +
               (ext_group_has_super(sb, first) ? 1 : 0);
+        if (first == 0 && sb->sb_block > sb->first_data_block)
+            blk++;
     }
     if (blk >= sb->blocks_count) {
         pr_warn("ext: %s: descriptor of group %u outside the volume (block %llu)", v->name,

@@ -6,7 +6,7 @@ static const char *const err_names[] = {
     "ERR_OK",     "ERR_IO",     "ERR_NOMEDIA", "ERR_EOM",    "ERR_NOMEM",       "ERR_INVAL",
     "ERR_CORRUPT", "ERR_RANGE", "ERR_ROFS",    "ERR_NOSPC",  "ERR_NOENT",       "ERR_BUSY",
     "ERR_TIMEOUT", "ERR_NOTSUP", "ERR_EXIST",  "ERR_NOTDIR", "ERR_ISDIR",       "ERR_NOTEMPTY",
-    "ERR_NAMETOOLONG", "ERR_ACCESS", "ERR_FBIG", "ERR_NODEV", "ERR_OVERFLOW",
+    "ERR_NAMETOOLONG", "ERR_ACCESS", "ERR_FBIG", "ERR_NODEV", "ERR_OVERFLOW", "ERR_LOOP",
 };
 
 _Static_assert(sizeof(err_names) / sizeof(err_names[0]) == -ERR_LAST_,

@@ -11,7 +11,8 @@
 #   shell/  command lines with quotes, escapes, ';' and faulty rules
 #   iso9660/ xorriso images with Rock Ridge and Joliet, trailing zeros cut
 #   ext/    mke2fs -d images: ext2 (block maps), ext4 (extents), ext4 with
-#           inline data, 1 KiB blocks, no journal, trailing zeros cut
+#           inline data, ext4 bigalloc + meta_bg (first data block 0), 1 KiB
+#           blocks, no journal, trailing zeros cut
 #   vdisk/  one small MBR+FAT disk as qemu-img writes it: vdi, vhd (dynamic,
 #           fixed), vmdk (sparse, streamOptimized), qcow2 (plain, compressed)
 #   usb/    USB descriptors, SCSI replies and BOT CSWs (make-usb-seeds.py)
@@ -167,7 +168,8 @@ ln -s "$(printf 'y%.0s' $(seq 1 70))" "$tmp/extsrc/slow-link"
 find "$tmp/extsrc" -exec touch -h -d @1704067200 {} +
 PATH=$PATH:/sbin:/usr/sbin
 for v in "ext2:-t ext2" "ext4:-t ext4 -O ^has_journal,^resize_inode" \
-         "inline:-t ext4 -O ^has_journal,^resize_inode,inline_data"; do
+         "inline:-t ext4 -O ^has_journal,^resize_inode,inline_data" \
+         "bigalloc:-t ext4 -O ^has_journal,^resize_inode,bigalloc,meta_bg -C 4096"; do
     n=${v%%:*}
     rm -f "$tmp/$n.img"
     truncate -s 512K "$tmp/$n.img"

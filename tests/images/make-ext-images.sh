@@ -16,26 +16,22 @@
 #                inodes, meta_bg over 40 groups: a file of 400 extents
 #                (extent tree of depth 2)
 #   inline.img   ext4 with inline_data: small files and folders in inodes
+#   bigalloc.img ext4, 1 KiB blocks in 16 KiB clusters: first data block 0,
+#                yet the descriptors are at block 2
+#   bigmeta.img  the same with meta_bg (descriptor block 0 in group 0)
 #   NAME.manifest what the image must show, one line per object:
 #                   d PATH | f SIZE SHA256 PATH | x PATH (a link, listed only)
 #   NAME.facts   where debugfs says things are, for the damaged copies:
 #                   imap BLOCK OFFSET PATH (the inode) | blocks FIRST PATH
 # Usage: make-ext-images.sh OUTDIR. Does nothing if OUTDIR was built by this
-# very script version (stamp = sha256 of the script); safe to run in parallel.
+# very script version (stamp: see lib.sh); safe to run in parallel.
 set -euo pipefail
 
-out=${1:?usage: make-ext-images.sh OUTDIR}
-mkdir -p "$out"
-exec 9>"$out/.lock"
-flock 9
-sum=$(sha256sum "$0" | cut -d' ' -f1)
-if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$sum" ]; then
-    exit 0
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+images_begin "$@"
 rm -f "$out"/*.img "$out"/*.manifest "$out"/*.facts "$out/.stamp"
 export LC_ALL=C.UTF-8 TZ=UTC E2FSPROGS_FAKE_TIME=1704067200 SOURCE_DATE_EPOCH=1704067200
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+images_tmpdir
 PATH=$PATH:/sbin:/usr/sbin
 
 # py SCRIPT ARGS...: a small python helper (deterministic bytes, sparse files).
@@ -150,7 +146,7 @@ mkimg ext4 "$s" 48M -t ext4 -b 4096 -N 4096 -L 'ext4 label'
 # mke2fs -d writes linear folders; e2fsck -D rebuilds them as htrees (exit 1: changed).
 e2fsck -fyD "$tmp/ext4.img" >"$tmp/fsck.log" 2>&1 || [ $? -eq 1 ] ||
     { cat "$tmp/fsck.log" >&2; exit 1; }
-facts ext4 /hello.txt /big.bin /islands.bin "/sub dir" /many
+facts ext4 /hello.txt /big.bin /islands.bin "/sub dir" /many /link-hello
 
 # ---- ext2, 1 KiB blocks, block maps ---------------------------------------------------------
 s=$tmp/ext2src
@@ -165,7 +161,7 @@ gen "$s/sub/file.bin" 5000 12
 ln -s ../hello.txt "$s/sub/link"
 ln -s "$(printf 'x%.0s' $(seq 1 80))" "$s/slowlink"
 mkimg ext2 "$s" 16M -t ext2 -b 1024 -L EXT2VOL
-facts ext2 /indirect.bin
+facts ext2 /indirect.bin /sub
 
 # ---- ext3 --------------------------------------------------------------------------------------
 s=$tmp/ext3src
@@ -193,5 +189,13 @@ printf 'x\n' > "$s/small dir/a"
 ln -s ../hello.txt "$s/tiny/link"
 mkimg inline "$s" 8M -t ext4 -I 256 -O inline_data
 
+# ---- bigalloc with 1 KiB blocks (first data block 0) ----------------------------------------
+s=$tmp/bigsrc
+mkdir -p "$s/dir"
+printf 'hello bigalloc\n' > "$s/hello.txt"
+gen "$s/dir/data.bin" 70000 18
+mkimg bigalloc "$s" 16M -t ext4 -b 1024 -O bigalloc -C 16384
+mkimg bigmeta "$s" 16M -t ext4 -b 1024 -O bigalloc,meta_bg,^resize_inode -C 4096
+
 mv "$tmp"/*.img "$tmp"/*.manifest "$tmp"/*.facts "$out"/
-echo "$sum" > "$out/.stamp"
+images_done

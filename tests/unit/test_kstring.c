@@ -211,6 +211,7 @@ static void test_err_name_every_code_has_its_symbol(void **state)
         { ERR_NAMETOOLONG, "ERR_NAMETOOLONG" },
         { ERR_ACCESS, "ERR_ACCESS" },   { ERR_FBIG, "ERR_FBIG" },
         { ERR_NODEV, "ERR_NODEV" },     { ERR_OVERFLOW, "ERR_OVERFLOW" },
+        { ERR_LOOP, "ERR_LOOP" },
     };
     /* The table above must cover the whole enum: ERR_OK .. ERR_LAST_ + 1. */
     assert_int_equal(ARRAY_SIZE(names), -ERR_LAST_);
