@@ -13,8 +13,13 @@ static struct {
 
 int fsprobe_register(const struct fsprobe *probe)
 {
-    if (fsprobe_state.count == FSPROBE_MAX)
+    for (unsigned i = 0; i < fsprobe_state.count; i++)
+        if (fsprobe_state.probes[i] == probe)
+            return 0; /* registered already (kdisk and tests init twice) */
+    if (fsprobe_state.count == FSPROBE_MAX) {
+        pr_err("fsprobe: table full; %s volumes will not be mounted", probe->name);
         return ERR_NOSPC;
+    }
     fsprobe_state.probes[fsprobe_state.count++] = probe;
     return 0;
 }

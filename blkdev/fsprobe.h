@@ -35,7 +35,8 @@ struct fsprobe {
     const void *ops; /* the fs layer's operation table; opaque to blkdev */
 };
 
-/* Register a probe (the table must stay valid). Returns 0 or ERR_NOSPC. */
+/* Register a probe (the table must stay valid); registering the same one
+ * again does nothing. Returns 0, or ERR_NOSPC (logged) when the table is full. */
 int fsprobe_register(const struct fsprobe *probe);
 
 /* Run the probes on one partition; writes "none" when nothing matches.

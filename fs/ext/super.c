@@ -47,10 +47,6 @@ static const struct {
     { EXT_INCOMPAT_ENCRYPT, "encrypt" },         { EXT_INCOMPAT_CASEFOLD, "casefold" },
 };
 
-static struct {
-    bool registered;
-} ext_state;
-
 /* ---- byte reads through the cache ---------------------------------------------------------- */
 
 int ext_read_bytes(struct ext_vol *v, uint64_t pos, void *buf, uint32_t len,
@@ -433,10 +429,5 @@ static const struct fsprobe ext_fsprobe = {
 
 void ext_register(void)
 {
-    if (ext_state.registered)
-        return;
-    if (fsprobe_register(&ext_fsprobe))
-        pr_err("ext: probe table full; ext volumes will not be mounted");
-    else
-        ext_state.registered = true;
+    fsprobe_register(&ext_fsprobe); /* logs a full table itself */
 }

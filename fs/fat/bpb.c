@@ -20,10 +20,6 @@
 #include "kernel/lib/format.h"
 #include "kernel/lib/kstring.h"
 
-static struct {
-    bool registered;
-} fat_state;
-
 /* ---- sector I/O -------------------------------------------------------------------------- */
 
 /* A short transfer or a clipped request is a device-level failure here: the
@@ -458,10 +454,5 @@ static const struct fsprobe fat_fsprobe = {
 
 void fat_register(void)
 {
-    if (fat_state.registered)
-        return;
-    if (fsprobe_register(&fat_fsprobe))
-        pr_err("fat: probe table full; FAT volumes will not be mounted");
-    else
-        fat_state.registered = true;
+    fsprobe_register(&fat_fsprobe); /* logs a full table itself */
 }

@@ -40,10 +40,6 @@
 /* Joliet §"Identification": the escape sequences of a Joliet descriptor. */
 static const char *const iso_joliet_escapes[] = { "%/@", "%/C", "%/E" };
 
-static struct {
-    bool registered;
-} iso_state;
-
 /* ---- byte reads through the cache ---------------------------------------------------------- */
 
 /* Bytes [pos, pos+len) of the partition, which must end by limit_bytes. */
@@ -360,10 +356,5 @@ static const struct fsprobe iso_fsprobe = {
 
 void iso9660_register(void)
 {
-    if (iso_state.registered)
-        return;
-    if (fsprobe_register(&iso_fsprobe))
-        pr_err("iso9660: probe table full; CD volumes will not be mounted");
-    else
-        iso_state.registered = true;
+    fsprobe_register(&iso_fsprobe); /* logs a full table itself */
 }
