@@ -98,7 +98,7 @@ static int ext_map_extents(struct ext_vol *v, const struct ext_inode *in, uint64
                            struct ext_run *out)
 {
     const uint8_t *node = in->block;
-    uint32_t node_bytes = EXT_N_BLOCK_BYTES, entries, depth;
+    uint32_t node_bytes = EXT_N_BLOCK_BYTES, entries = 0, depth = 0;
     uint64_t next = EXT_HOLE_TO_END; /* first logical block a later entry covers */
     int want = -1;
 
