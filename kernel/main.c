@@ -14,6 +14,7 @@
 #include "fs/fs_cmds.h"
 #include "fs/stress.h"
 #include "fs/ext/ext.h"
+#include "fs/ntfs/ntfs.h"
 #include "fs/iso9660/iso9660.h"
 #include "drivers/ramdisk/ramdisk.h"
 #include "drivers/usb/usb.h"
@@ -97,6 +98,7 @@ void kernel_main(uint32_t magic, const struct multiboot_info *mbi)
     fat_register(); /* before any driver adds a disk, so every scan probes FAT */
     iso9660_register();
     ext_register();
+    ntfs_register();
     kernel_size_cache();
     cache_start_flusher();
     disk_register_commands();

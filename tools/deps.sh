@@ -9,7 +9,7 @@ packages=(
     nasm gcc-multilib make python3
     qemu-system-x86 qemu-utils
     grub-pc-bin grub-common xorriso mtools
-    dosfstools fdisk gdisk e2fsprogs
+    dosfstools fdisk gdisk e2fsprogs ntfs-3g
     libcmocka-dev
 )
 

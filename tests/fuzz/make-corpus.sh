@@ -13,6 +13,9 @@
 #   ext/    mke2fs -d images: ext2 (block maps), ext4 (extents), ext4 with
 #           inline data, ext4 bigalloc + meta_bg (first data block 0), 1 KiB
 #           blocks, no journal, trailing zeros cut
+#   ntfs/   mkntfs images (4 KiB, 512-byte and 1 KiB clusters) filled by
+#           tests/images/ntfs_tree.py seed and ntfscp, the backup boot
+#           sector (last sector) zeroed, then trailing zeros cut
 #   vdisk/  one small MBR+FAT disk as qemu-img writes it: vdi, vhd (dynamic,
 #           fixed), vmdk (sparse, streamOptimized), qcow2 (plain, compressed)
 #   usb/    USB descriptors, SCSI replies and BOT CSWs (make-usb-seeds.py)
@@ -26,9 +29,9 @@ sum=$(sha256sum "$0" | cut -d' ' -f1)
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$sum" ]; then
     exit 0
 fi
-rm -rf "$out"/part "$out"/fat "$out"/shell "$out"/iso9660 "$out"/ext "$out"/vdisk "$out"/usb \
-    "$out/.stamp"
-mkdir -p "$out"/part "$out"/fat "$out"/shell "$out"/iso9660 "$out"/ext "$out"/vdisk
+rm -rf "$out"/part "$out"/fat "$out"/shell "$out"/iso9660 "$out"/ext "$out"/ntfs "$out"/vdisk \
+    "$out"/usb "$out/.stamp"
+mkdir -p "$out"/part "$out"/fat "$out"/shell "$out"/iso9660 "$out"/ext "$out"/ntfs "$out"/vdisk
 export MTOOLS_SKIP_CHECK=1 LC_ALL=C.UTF-8 TZ=UTC SOURCE_DATE_EPOCH=1704067200
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -177,6 +180,19 @@ for v in "ext2:-t ext2" "ext4:-t ext4 -O ^has_journal,^resize_inode" \
     E2FSPROGS_FAKE_TIME=1704067200 mke2fs -q -F -b 1024 -N 64 ${v#*:} \
         -U 0b1e5c2a-1234-4cde-8f00-0123456789ab -d "$tmp/extsrc" "$tmp/$n.img" >/dev/null 2>&1
     trim "$tmp/$n.img" && cp "$tmp/$n.img" "$out/ext/$n"
+done
+
+# ---- ntfs ----------------------------------------------------------------------------------
+for v in "c4k:4096" "c512:512" "c1k:1024"; do
+    n=${v%%:*}
+    rm -f "$tmp/$n.ntfs"
+    truncate -s 2M "$tmp/$n.ntfs"
+    mkntfs -F -Q -s 512 -c "${v#*:}" -L SEED "$tmp/$n.ntfs" >/dev/null 2>&1
+    python3 "$(dirname "$0")/../images/ntfs_tree.py" seed "$tmp/$n.ntfs" >/dev/null
+    printf 'hello ntfs\n' > "$tmp/hello"
+    ntfscp -q "$tmp/$n.ntfs" "$tmp/hello" /hello.txt
+    dd if=/dev/zero of="$tmp/$n.ntfs" bs=512 seek=4095 count=1 conv=notrunc status=none
+    trim "$tmp/$n.ntfs" && cp "$tmp/$n.ntfs" "$out/ntfs/$n"
 done
 
 # ---- vdisk ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@
 #include "fs/fs_cmds.h"
 #include "fs/stress.h"
 #include "fs/ext/ext.h"
+#include "fs/ntfs/ntfs.h"
 #include "fs/iso9660/iso9660.h"
 #include "fs/vfs.h"
 #include "kernel/klog.h"
@@ -73,6 +74,7 @@ int main(int argc, char **argv)
     fat_register();
     iso9660_register();
     ext_register();
+    ntfs_register();
     shell_init();
     disk_register_commands();
     cache_register_commands();
