@@ -16,10 +16,17 @@ fsck.fat -n on such a copy. xorshift32_stream() is the kernel's test data
 (the `write`/`verify` commands); assert_file_is_stream() copies a file out
 with mcopy and compares it with that stream. make_iso() makes a Rock
 Ridge + Joliet CD image with xorriso.
+
+make_random_disk(path, size_mib, seed) writes a raw whole-disk image of
+seeded random bytes with no 0x55AA MBR signature (bytes 510-511 zeroed);
+the result has .path, .data (the bytes) and .sha256 (hex) for `dhash`:
+
+    disk = make_random_disk(tmp / "raw.img", 8, seed=3)   # disk.sha256
 """
 
 import hashlib
 import os
+import random
 import struct
 import subprocess
 import tempfile
@@ -146,6 +153,28 @@ def make_blank_disk(path, size_mib):
     with open(str(path), "wb") as f:
         f.truncate(size_mib * 1024 * 1024)
     return DiskImage(path, size_mib * 1024 * 1024, 0, size_mib * 2048)
+
+
+class RandomDisk(DiskImage):
+    """A make_random_disk() result: a DiskImage that also holds its bytes
+    (data) and their sha256 as lowercase hex (sha256)."""
+
+    def __init__(self, path, data):
+        super().__init__(path, len(data), 0, len(data) // SECTOR)
+        self.data = data
+        self.sha256 = hashlib.sha256(data).hexdigest()
+
+
+def make_random_disk(path, size_mib, seed):
+    """A raw whole-disk image of random.Random(seed) bytes with bytes 510-511
+    zeroed, so there is no 0x55AA MBR signature and the kernel sees one
+    whole-disk partition. The same seed and size always give the same bytes."""
+    data = bytearray(random.Random(seed).randbytes(size_mib * 1024 * 1024))
+    data[510:512] = b"\0\0"
+    data = bytes(data)
+    with open(str(path), "wb") as f:
+        f.write(data)
+    return RandomDisk(path, data)
 
 
 def patch_bytes(path, offset, data):

@@ -69,7 +69,8 @@ class Context:
     repo, build (the test build dir, e.g. <repo>/build/test), iso, tmp (a
     scratch dir for images, per scenario), log_dir. machine() starts more
     machines (all are killed at the end); make_fat_disk()/make_blank_disk()
-    build images in tmp with real tools; run_tool() runs any host tool.
+    build images in tmp with real tools, make_random_disk() a seeded raw
+    whole-disk image; run_tool() runs any host tool.
     """
 
     def __init__(self, name, iso, timeout):
@@ -114,6 +115,9 @@ class Context:
 
     def make_blank_disk(self, name, size_mib):
         return images.make_blank_disk(self.path(name), size_mib)
+
+    def make_random_disk(self, name, size_mib, seed):
+        return images.make_random_disk(self.path(name), size_mib, seed)
 
     def make_iso(self, name, files):
         return images.make_iso(self.tmp, name, files)

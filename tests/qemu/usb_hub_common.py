@@ -51,13 +51,10 @@ class HubCase:
         data = random.Random(self.data_seed).randbytes(self.data_len)
         img = ctx.make_fat_disk(self.prefix + "fat.img", size_mib=self.size_mib, fat=self.fat,
                                 files={self.data_name: data})
-        raw = ctx.path(self.prefix + "raw.img")
-        rdata = bytearray(random.Random(self.raw_seed).randbytes(1 << 20))
-        rdata[510:512] = b"\0\0"  # no MBR signature: a whole-disk raw image
-        with open(raw, "wb") as f:
-            f.write(rdata)
+        raw_disk = ctx.make_random_disk(self.prefix + "raw.img", 1, self.raw_seed)
+        raw = raw_disk.path
         self.imgs.update(img=img, file_digest=hashlib.sha256(data).hexdigest(),
-                         raw_digest=hashlib.sha256(rdata).hexdigest())
+                         raw_digest=raw_disk.sha256)
         return ["-M", "pc", "-m", "256"] + self.controller + [
             "-drive", "if=none,id=u0,file=%s,format=raw" % img.path,
             "-drive", "if=none,id=u1,file=%s,format=raw" % raw,

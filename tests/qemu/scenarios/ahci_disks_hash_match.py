@@ -6,22 +6,11 @@ naming, in port order) with their capacities, `ahci` shows the controller
 and the empty port, and `dhash` of each disk (read by AHCI DMA straight
 into the caller's buffer) equals the host's sha256 of the same bytes."""
 
-import hashlib
 import os
-import random
 import re
 
 SIZES_MIB = {0: 8, 2: 12}     # AHCI port -> size
 DISKS = {}
-
-
-def make_disk(path, size_mib, seed):
-    """Deterministic non-zero data with no 0x55AA MBR signature."""
-    data = bytearray(random.Random(seed).randbytes(size_mib * 1024 * 1024))
-    data[510:512] = b"\0\0"
-    with open(path, "wb") as f:
-        f.write(data)
-    return hashlib.sha256(data).hexdigest()
 
 
 def ahci_drive(path, port):
@@ -38,9 +27,9 @@ def machine_args(ctx):
 def disk_machine_args(ctx):
     args = ["-M", "q35", "-m", "256", "-kernel", os.path.join(ctx.build, "kernel.elf")]
     for port, mib in SIZES_MIB.items():
-        path = ctx.path("sata%d.img" % port)
-        DISKS[port] = (path, mib, make_disk(path, mib, 100 + port))
-        args += ahci_drive(path, port)
+        disk = ctx.make_random_disk("sata%d.img" % port, mib, 100 + port)
+        DISKS[port] = (disk.path, mib, disk.sha256)
+        args += ahci_drive(disk.path, port)
     return args
 
 

@@ -13,22 +13,12 @@ answers. `ata` lists hd0's error count."""
 
 import hashlib
 import os
-import random
 import re
 
 MIB = 8
 BAD_LBA = 8192          # 4 MiB into hd0
 DISKS = {}
 TIMEOUT = 300
-
-
-def make_disk(path, seed):
-    """Deterministic non-zero data with no 0x55AA MBR signature."""
-    data = bytearray(random.Random(seed).randbytes(MIB * 1024 * 1024))
-    data[510:512] = b"\0\0"
-    with open(path, "wb") as f:
-        f.write(data)
-    return data
 
 
 def sha(data, lba, count):
@@ -38,7 +28,7 @@ def sha(data, lba, count):
 def machine_args(ctx):
     os.makedirs(ctx.tmp, exist_ok=True)
     for idx in (0, 1):
-        DISKS[idx] = make_disk(ctx.path("hd%d.img" % idx), 40 + idx)
+        DISKS[idx] = ctx.make_random_disk("hd%d.img" % idx, MIB, 40 + idx).data
     cfg = ctx.path("blkdebug.cfg")
     with open(cfg, "w") as f:
         f.write('[inject-error]\nevent = "read_aio"\nerrno = "5"\nsector = "%d"\n'

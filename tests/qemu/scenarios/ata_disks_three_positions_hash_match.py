@@ -6,30 +6,19 @@ and hd3 with their capacities, `ata` shows the empty position, and `dhash`
 of every disk (read by bus-master DMA) equals the host's sha256 of the same
 bytes. The kernel is booted with -kernel so that no CD takes a position."""
 
-import hashlib
 import os
-import random
 import re
 
 SIZES_MIB = {0: 8, 1: 12, 3: 20}     # IDE index -> size
 DISKS = {}
 
 
-def make_disk(path, size_mib, seed):
-    """Deterministic non-zero data with no 0x55AA MBR signature."""
-    data = bytearray(random.Random(seed).randbytes(size_mib * 1024 * 1024))
-    data[510:512] = b"\0\0"
-    with open(path, "wb") as f:
-        f.write(data)
-    return hashlib.sha256(data).hexdigest()
-
-
 def machine_args(ctx):
     args = ["-M", "pc", "-nodefaults", "-m", "256", "-kernel", os.path.join(ctx.build, "kernel.elf")]
     for idx, mib in SIZES_MIB.items():
-        path = ctx.path("hd%d.img" % idx)
-        DISKS[idx] = (path, mib, make_disk(path, mib, idx))
-        args += ["-drive", "file=%s,format=raw,if=ide,index=%d" % (path, idx)]
+        disk = ctx.make_random_disk("hd%d.img" % idx, mib, idx)
+        DISKS[idx] = (disk.path, mib, disk.sha256)
+        args += ["-drive", "file=%s,format=raw,if=ide,index=%d" % (disk.path, idx)]
     return args
 
 

@@ -7,9 +7,7 @@ first) hashes the same, and `ata pio` switches back at run time; then
 `diskcheck hd1 rw` (writes by WRITE MULTIPLE, read back, restored) passes
 and the disk still hashes the same."""
 
-import hashlib
 import os
-import random
 import re
 
 MIB = 6
@@ -18,15 +16,11 @@ IMG = {}
 
 def machine_args(ctx):
     os.makedirs(ctx.tmp, exist_ok=True)
-    data = bytearray(random.Random(7).randbytes(MIB * 1024 * 1024))
-    data[510:512] = b"\0\0"
-    path = ctx.path("pio.img")
-    with open(path, "wb") as f:
-        f.write(data)
-    IMG["sha"] = hashlib.sha256(data).hexdigest()
+    disk = ctx.make_random_disk("pio.img", MIB, 7)
+    IMG["sha"] = disk.sha256
     return ["-M", "pc", "-m", "256", "-kernel", os.path.join(ctx.build, "kernel.elf"),
             "-append", "ata=pio",
-            "-drive", "file=%s,format=raw,if=ide,index=1" % path]
+            "-drive", "file=%s,format=raw,if=ide,index=1" % disk.path]
 
 
 def run(vm, ctx):

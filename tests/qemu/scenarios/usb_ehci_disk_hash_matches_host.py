@@ -7,8 +7,7 @@ image's size, and `dhash` of the whole disk (BOT READ(10) over bulk qTD
 chains) equals the host's sha256 of the image. A second stick on a
 read-only drive becomes usbhd1 with ro=yes (MODE SENSE write-protect bit)."""
 
-import hashlib
-import random
+import shutil
 
 SIZE_MIB = 24
 IMG = {}
@@ -16,13 +15,10 @@ TIMEOUT = 240
 
 
 def machine_args(ctx):
-    path = ctx.path("usb0.img")
-    data = bytearray(random.Random(2024).randbytes(SIZE_MIB << 20))
-    data[510:512] = b"\0\0"     # no MBR signature: one whole-disk partition
-    for p in (path, path + ".ro"):
-        with open(p, "wb") as f:
-            f.write(data)
-    IMG.update(path=path, digest=hashlib.sha256(data).hexdigest())
+    disk = ctx.make_random_disk("usb0.img", SIZE_MIB, 2024)
+    path = disk.path
+    shutil.copyfile(path, path + ".ro")
+    IMG.update(path=path, digest=disk.sha256)
     return ["-M", "pc", "-m", "256", "-device", "usb-ehci,id=ehci",
             "-drive", "if=none,id=u0,file=%s,format=raw" % path,
             "-device", "usb-storage,bus=ehci.0,drive=u0",

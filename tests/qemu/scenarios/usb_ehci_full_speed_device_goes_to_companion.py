@@ -5,26 +5,21 @@ hands the full-speed tablet on its port 3 to the companion (PORTSC
 PortOwner), where the UHCI driver (registered after EHCI) enumerates it on
 uhci1 port 1: vid:pid, full speed, product string, no class driver."""
 
-import hashlib
-import random
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from usb_args import ICH9_EHCI_UHCI  # noqa: E402
 
 IMG = {}
 TIMEOUT = 240
 
 
 def machine_args(ctx):
-    path = ctx.path("hs.img")
-    data = bytearray(random.Random(7).randbytes(4 << 20))
-    data[510:512] = b"\0\0"
-    with open(path, "wb") as f:
-        f.write(data)
-    IMG.update(path=path, digest=hashlib.sha256(data).hexdigest())
-    return ["-M", "q35", "-m", "256",
-            "-device", "ich9-usb-ehci1,id=usb,addr=1d.7,multifunction=on",
-            "-device", "ich9-usb-uhci1,masterbus=usb.0,firstport=0,addr=1d.0,multifunction=on",
-            "-device", "ich9-usb-uhci2,masterbus=usb.0,firstport=2,addr=1d.1,multifunction=on",
-            "-device", "ich9-usb-uhci3,masterbus=usb.0,firstport=4,addr=1d.2,multifunction=on",
-            "-drive", "if=none,id=u0,file=%s,format=raw" % path,
+    disk = ctx.make_random_disk("hs.img", 4, 7)
+    IMG.update(path=disk.path, digest=disk.sha256)
+    return ["-M", "q35", "-m", "256", *ICH9_EHCI_UHCI,
+            "-drive", "if=none,id=u0,file=%s,format=raw" % disk.path,
             "-device", "usb-storage,bus=usb.0,port=1,drive=u0",
             "-device", "usb-wacom-tablet,bus=usb.0,port=3"]
 

@@ -6,25 +6,14 @@ of the gone disk fails with an error line. device_add of a second stick
 then brings a new disk, again named usbhd0 (lowest free index, as
 KolibriOS's usbstor names them), whose hash matches its image."""
 
-import hashlib
-import random
-
 IMGS = {}
 TIMEOUT = 240
 
 
-def _image(ctx, name, mib, seed):
-    path = ctx.path(name)
-    data = bytearray(random.Random(seed).randbytes(mib << 20))
-    data[510:512] = b"\0\0"
-    with open(path, "wb") as f:
-        f.write(data)
-    return path, hashlib.sha256(data).hexdigest()
-
-
 def machine_args(ctx):
-    IMGS["a"] = _image(ctx, "a.img", 4, 1)
-    IMGS["b"] = _image(ctx, "b.img", 6, 2)
+    for key, mib, seed in (("a", 4, 1), ("b", 6, 2)):
+        disk = ctx.make_random_disk(key + ".img", mib, seed)
+        IMGS[key] = (disk.path, disk.sha256)
     return ["-M", "pc", "-m", "256", "-device", "usb-ehci,id=ehci",
             "-drive", "if=none,id=ua,file=%s,format=raw" % IMGS["a"][0],
             "-drive", "if=none,id=ub,file=%s,format=raw" % IMGS["b"][0],

@@ -5,26 +5,21 @@ the companion (PORTSC PortOwner), the UHCI driver enumerates the hub on
 uhci1 port 1 and the hub driver the stick behind it (hub port 2), which
 then runs at full speed as usbhd0; its hash equals the host's."""
 
-import hashlib
-import random
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from usb_args import ICH9_EHCI_UHCI  # noqa: E402
 
 IMG = {}
 TIMEOUT = 120
 
 
 def machine_args(ctx):
-    path = ctx.path("comp.img")
-    data = bytearray(random.Random(8).randbytes(1 << 20))
-    data[510:512] = b"\0\0"
-    with open(path, "wb") as f:
-        f.write(data)
-    IMG.update(digest=hashlib.sha256(data).hexdigest())
-    return ["-M", "q35", "-m", "256",
-            "-device", "ich9-usb-ehci1,id=usb,addr=1d.7,multifunction=on",
-            "-device", "ich9-usb-uhci1,masterbus=usb.0,firstport=0,addr=1d.0,multifunction=on",
-            "-device", "ich9-usb-uhci2,masterbus=usb.0,firstport=2,addr=1d.1,multifunction=on",
-            "-device", "ich9-usb-uhci3,masterbus=usb.0,firstport=4,addr=1d.2,multifunction=on",
-            "-drive", "if=none,id=u0,file=%s,format=raw" % path,
+    disk = ctx.make_random_disk("comp.img", 1, 8)
+    IMG.update(digest=disk.sha256)
+    return ["-M", "q35", "-m", "256", *ICH9_EHCI_UHCI,
+            "-drive", "if=none,id=u0,file=%s,format=raw" % disk.path,
             "-device", "usb-hub,bus=usb.0,port=3,ports=4",
             "-device", "usb-storage,bus=usb.0,port=3.2,drive=u0"]
 

@@ -5,8 +5,6 @@ a sixth) with a stick on port 2 of the fifth: the stick's slot is named
 by a route string with five tiers (xHCI §8.9), it comes up as usbhd0 at
 full speed and its hash equals the host's. `usb` indents each tier."""
 
-import hashlib
-import random
 import re
 
 IMG = {}
@@ -14,14 +12,10 @@ TIMEOUT = 120
 
 
 def machine_args(ctx):
-    path = ctx.path("deep.img")
-    data = bytearray(random.Random(6).randbytes(1 << 20))
-    data[510:512] = b"\0\0"
-    with open(path, "wb") as f:
-        f.write(data)
-    IMG.update(digest=hashlib.sha256(data).hexdigest())
+    disk = ctx.make_random_disk("deep.img", 1, 6)
+    IMG.update(digest=disk.sha256)
     args = ["-M", "pc", "-m", "256", "-device", "qemu-xhci,id=xhci",
-            "-drive", "if=none,id=u0,file=%s,format=raw" % path]
+            "-drive", "if=none,id=u0,file=%s,format=raw" % disk.path]
     for tier in range(5):
         args += ["-device", "usb-hub,bus=xhci.0,port=%s,ports=2" % ".".join(["1"] * (tier + 1))]
     args += ["-device", "usb-storage,bus=xhci.0,port=1.1.1.1.1.2,drive=u0"]

@@ -7,8 +7,6 @@ shell keeps answering. A second stick plugged in afterwards (QEMU picks a
 free port) is enumerated as usbhd0 again and its whole-disk hash equals
 the host's."""
 
-import hashlib
-import random
 import time
 
 IMGS = {}
@@ -17,12 +15,9 @@ TIMEOUT = 240
 
 def machine_args(ctx):
     img = ctx.make_fat_disk("ohcifat.img", size_mib=64, fat=32)
-    path = ctx.path("b.img")
-    data = bytearray(random.Random(7).randbytes(4 << 20))
-    data[510:512] = b"\0\0"     # no MBR signature: one whole-disk partition
-    with open(path, "wb") as f:
-        f.write(data)
-    IMGS.update(img=img, b=path, digest=hashlib.sha256(data).hexdigest())
+    disk = ctx.make_random_disk("b.img", 4, 7)   # one whole-disk partition
+    path = disk.path
+    IMGS.update(img=img, b=path, digest=disk.sha256)
     return ["-M", "pc", "-m", "256", "-device", "pci-ohci,id=ohci",
             "-drive", "if=none,id=u0,file=%s,format=raw" % img.path,
             "-drive", "if=none,id=ub,file=%s,format=raw" % path,

@@ -8,8 +8,6 @@ an 8 MiB file written to the FAT32 stick, verified and synced survives
 poweroff (fsck.fat -n clean, mcopy bytes equal); QMP device_del of the
 other stick deletes usbhd1 while the shell keeps going."""
 
-import hashlib
-import random
 import os
 import sys
 
@@ -24,12 +22,9 @@ TIMEOUT = 300
 
 def machine_args(ctx):
     fat = ctx.make_fat_disk("xfat.img", size_mib=64, fat=32)
-    raw = ctx.path("xraw.img")
-    data = bytearray(random.Random(3).randbytes(8 << 20))
-    data[510:512] = b"\0\0"
-    with open(raw, "wb") as f:
-        f.write(data)
-    IMGS.update(fat=fat, raw_digest=hashlib.sha256(data).hexdigest())
+    raw_disk = ctx.make_random_disk("xraw.img", 8, 3)
+    raw = raw_disk.path
+    IMGS.update(fat=fat, raw_digest=raw_disk.sha256)
     return ["-M", "pc", "-m", "256", "-device", "qemu-xhci,id=xhci,p2=4,p3=4",
             "-drive", "if=none,id=ua,file=%s,format=raw" % fat.path,
             "-drive", "if=none,id=ub,file=%s,format=raw" % raw,
