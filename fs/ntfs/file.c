@@ -8,9 +8,10 @@
  * names (the Win32 name of the same file is listed), the metafiles of
  * records 0..15 ($MFT, $Bitmap, $Extend... and the root's own "."), as
  * Linux and KolibriOS do (they stay reachable by name: "/$UpCase"), names
- * holding '/' or NUL (logged) and entries whose record is damaged or
- * stale (logged), so the rest of the folder stays visible. get_info
- * reports the name as the path spelt it (lookups ignore case).
+ * holding '/' or NUL or named "." or ".." (logged) and entries whose
+ * record is damaged or stale (logged), so the rest of the folder stays
+ * visible. get_info reports the name as the path spelt it (lookups
+ * ignore case).
  * Locking: takes v->lock; a list callback runs with it held. */
 #include "fs/fs_bytes.h"
 #include "fs/ntfs/ntfs_priv.h"
@@ -67,8 +68,14 @@ struct ntfs_list_ctx {
     struct vfs_info info;
 };
 
+/* A name a path can reach: no '/' or NUL, and not "." or ".." (a path
+ * takes those as the folder itself and its parent, and vfs_list promises
+ * listings without them; NTFS stores neither, bar the root's own "."). */
 static bool ntfs_name_usable(const struct ntfs_dirent *d)
 {
+    if (d->name_len <= 2 && le16_at(d->name, 0) == '.' &&
+        (d->name_len == 1 || le16_at(d->name, 2) == '.'))
+        return false;
     for (uint32_t i = 0; i < d->name_len; i++) {
         uint16_t u = le16_at(d->name, 2u * i);
         if (u == 0 || u == '/')

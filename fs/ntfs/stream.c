@@ -73,8 +73,8 @@ static int ntfs_extent_record(struct ntfs_vol *v, const struct ntfs_inode *in, u
     if (rc == 0 && NTFS_REF_NO(le64_at(v->ext_rec, REC_BASE_REF)) != in->no)
         rc = ERR_NOENT;
     if (rc == ERR_NOENT) {
-        pr_warn("ntfs: %s: record %llu: extent record %llu is not in use or belongs to another file", v->name,
-                (unsigned long long)in->no, (unsigned long long)no);
+        pr_warn("ntfs: %s: record %llu: extent record %llu is not in use or belongs to another "
+                "file", v->name, (unsigned long long)in->no, (unsigned long long)no);
         rc = ERR_CORRUPT;
     }
     *rec_out = v->ext_rec;

@@ -63,8 +63,17 @@ static uint64_t ntfs_mft_mapped(const struct ntfs_vol *v)
     return last ? last->vcn + last->count : 0;
 }
 
-/* The further extents of $MFT's $DATA, through record 0's attribute list. */
-static int ntfs_mft_extents(struct ntfs_vol *v, struct ntfs_mft_build *b, uint64_t clusters)
+/* Records readable through the runs known so far (at most `records`). */
+static void ntfs_mft_update_records(struct ntfs_vol *v, uint64_t records)
+{
+    v->mft_records = MIN(records, (ntfs_mft_mapped(v) << v->b.cluster_shift) / v->b.record_bytes);
+}
+
+/* The further extents of $MFT's $DATA, through record 0's attribute list.
+ * After each extent, the records it maps become readable: the record of a
+ * later extent may lie in an earlier one that is not the first. */
+static int ntfs_mft_extents(struct ntfs_vol *v, struct ntfs_mft_build *b, uint64_t records,
+                            uint64_t clusters)
 {
     struct ntfs_inode in0;
     struct ntfs_stream s;
@@ -90,6 +99,8 @@ static int ntfs_mft_extents(struct ntfs_vol *v, struct ntfs_mft_build *b, uint64
                     (unsigned long long)next);
             rc = ERR_CORRUPT;
         }
+        if (rc == 0)
+            ntfs_mft_update_records(v, records);
     }
     ntfs_stream_close(&s);
     ntfs_inode_put(&in0);
@@ -137,12 +148,10 @@ static int ntfs_mft_load(struct ntfs_vol *v)
     rc = ntfs_runs_walk(v, &a, NTFS_MFT_NO, ntfs_mft_add_run, &b);
     if (rc)
         goto out_free;
-    v->mft_records = MIN(records, (ntfs_mft_mapped(v) << v->b.cluster_shift) / rb);
+    ntfs_mft_update_records(v, records);
     /* 3. */
     if (ntfs_mft_mapped(v) < clusters)
-        rc = ntfs_mft_extents(v, &b, clusters);
-    if (rc == 0)
-        v->mft_records = records;
+        rc = ntfs_mft_extents(v, &b, records, clusters);
 out_free:
     kfree(rec);
     return rc;

@@ -13,7 +13,7 @@
 #   ext/    mke2fs -d images: ext2 (block maps), ext4 (extents), ext4 with
 #           inline data, ext4 bigalloc + meta_bg (first data block 0), 1 KiB
 #           blocks, no journal, trailing zeros cut
-#   ntfs/   mkntfs images (4 KiB, 512-byte and 1 KiB clusters) filled by
+#   ntfs/   1 MiB mkntfs images (4 KiB, 512-byte and 1 KiB clusters) filled by
 #           tests/images/ntfs_tree.py seed and ntfscp, the backup boot
 #           sector (last sector) zeroed, then trailing zeros cut
 #   vdisk/  one small MBR+FAT disk as qemu-img writes it: vdi, vhd (dynamic,
@@ -186,12 +186,14 @@ done
 for v in "c4k:4096" "c512:512" "c1k:1024"; do
     n=${v%%:*}
     rm -f "$tmp/$n.ntfs"
-    truncate -s 2M "$tmp/$n.ntfs"
+    # mkntfs's smallest volume (1 MiB, plus the backup boot sector): its
+    # $LogFile (256 KiB of 0xFF in the middle) is then as small as it gets.
+    truncate -s 1028K "$tmp/$n.ntfs"
     mkntfs -F -Q -s 512 -c "${v#*:}" -L SEED "$tmp/$n.ntfs" >/dev/null 2>&1
     python3 "$(dirname "$0")/../images/ntfs_tree.py" seed "$tmp/$n.ntfs" >/dev/null
     printf 'hello ntfs\n' > "$tmp/hello"
     ntfscp -q "$tmp/$n.ntfs" "$tmp/hello" /hello.txt
-    dd if=/dev/zero of="$tmp/$n.ntfs" bs=512 seek=4095 count=1 conv=notrunc status=none
+    dd if=/dev/zero of="$tmp/$n.ntfs" bs=512 seek=2055 count=1 conv=notrunc status=none
     trim "$tmp/$n.ntfs" && cp "$tmp/$n.ntfs" "$out/ntfs/$n"
 done
 

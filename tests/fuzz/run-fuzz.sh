@@ -26,7 +26,7 @@ for name in "$@"; do
         fat) maxlen=1048576 ;;
         iso9660) maxlen=1048576 ;;
         ext) maxlen=1048576 ;;
-        ntfs) maxlen=2200000 ;;
+        ntfs) maxlen=1100000 ;;
         vdisk) maxlen=2200000 ;;
         shell) maxlen=1100 ;;
         *) maxlen=65536 ;;

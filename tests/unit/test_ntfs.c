@@ -10,7 +10,9 @@
  * reads at any offset, statfs, ERR_ROFS for every write, the dirty-volume
  * warning; then damaged copies (boot sector fields, $MFT runlist, fixups,
  * attribute lengths, absurd runs, index entries, compressed and encrypted
- * flags, random bit flips): errors with one log line, never a crash. */
+ * flags, random bit flips): errors with one log line, never a crash; and
+ * edited copies that must still work (an $MFT in three extents, entries
+ * named "." and ".." left out of listings). */
 #include "tests/unit/image_check.h"
 
 #include "fs/ext/ext.h"
@@ -93,6 +95,42 @@ static size_t attr_at(const struct ic_img *im, size_t rec, uint32_t type)
     }
     fail_msg("no attribute 0x%x in record at %zu", type, rec);
     return 0;
+}
+
+/* Byte offset of the index entry (in an INDX block or an index root) of
+ * ASCII name `name` that points at record `no` (the $FILE_NAME attribute
+ * of the file's own record holds the same key, but no entry header). */
+static size_t entry_of(const struct ic_img *im, uint64_t no, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t q = 0x52; q + 2 * n <= im->bytes; q += 2) {
+        size_t k;
+        for (k = 0; k < n && le16_at(im->data, q + 2 * k) == (uint8_t)name[k]; k++)
+            ;
+        size_t ie = q - 0x52;
+        if (k == n && im->data[q - 2] == n && (le64_at(im->data, ie) & 0xFFFFFFFFFFFFull) == no)
+            return ie;
+    }
+    fail_msg("no index entry for %s", name);
+    return 0;
+}
+
+/* Undo the update sequence of the record or INDX block at rec (`bytes`
+ * long) so that it can be edited, then redo it with rec_seal. */
+static void rec_unfix(uint8_t *rec, uint32_t bytes)
+{
+    uint32_t usa = le16_at(rec, 4);
+    for (uint32_t i = 1; i <= bytes / 512; i++)
+        put_le16(rec, i * 512 - 2, le16_at(rec, usa + 2 * i));
+}
+
+static void rec_seal(uint8_t *rec, uint32_t bytes)
+{
+    uint32_t usa = le16_at(rec, 4);
+    for (uint32_t i = 1; i <= bytes / 512; i++) {
+        put_le16(rec, usa + 2 * i, le16_at(rec, i * 512 - 2));
+        put_le16(rec, i * 512 - 2, le16_at(rec, usa));
+    }
 }
 
 static void check_manifest(const char *image, uint32_t ss, unsigned min_files)
@@ -464,6 +502,109 @@ static void test_ntfs_index_entry_past_its_block_is_corrupt(void **state)
     ic_vol_unload(&c, &im);
 }
 
+static void test_ntfs_entries_named_dot_or_dotdot_are_not_listed(void **state)
+{
+    struct ic_img im = load_image("main");
+    struct ic_names ns = { .n = 0 };
+    struct ic_vol c;
+    (void)state;
+    /* Rename the entries of hello.txt and data.bin to "." and "..". */
+    size_t e1 = entry_of(&im, fact_rec("main", "hello.txt"), "hello.txt");
+    size_t e2 = entry_of(&im, fact_rec("main", "data.bin"), "data.bin");
+    im.data[e1 + 0x50] = 1;
+    put_le16(im.data, e1 + 0x52, '.');
+    im.data[e2 + 0x50] = 2;
+    put_le16(im.data, e2 + 0x52, '.');
+    put_le16(im.data, e2 + 0x54, '.');
+    ic_vol_open(&c, &im, 512, "hdd");
+    assert_int_equal(vfs_list(c.root, ic_collect, &ns), 0);
+    assert_true(ns.n >= 8);
+    for (unsigned i = 0; i < ns.n; i++) {
+        assert_string_not_equal(ns.v[i], ".");
+        assert_string_not_equal(ns.v[i], "..");
+    }
+    ic_names_free(&ns);
+    assert_true(klog_contains("ntfs: hdd/1: folder 5: entry for record "));
+    assert_true(klog_contains(" has an unusable name, skipped"));
+    ic_vol_unload(&c, &im);
+}
+
+/* Turn free record `no` of main.img into an extent record of $MFT holding
+ * its $DATA from vcn lo to hi, one run at lcn (mapping pairs in `pairs`). */
+static void mft_extent_record(struct ic_img *im, uint64_t no, uint64_t lo, uint64_t hi,
+                              const uint8_t *pairs, size_t npairs)
+{
+    uint8_t *r = im->data + rec_at(im, no);
+    assert_memory_equal(r, "FILE", 4);
+    assert_int_equal(le16_at(r, 0x16) & 1, 0); /* not in use */
+    rec_unfix(r, 1024);
+    uint32_t at = le16_at(r, 0x14);
+    uint8_t *a = r + at;
+    memset(a, 0, 0x50);
+    put_le32(a, 0x00, 0x80);
+    put_le32(a, 0x04, 0x48);
+    a[0x08] = 1;
+    put_le16(a, 0x0A, 0x40);
+    put_le64(a, 0x10, lo);
+    put_le64(a, 0x18, hi);
+    put_le16(a, 0x20, 0x40);
+    memcpy(a + 0x40, pairs, npairs);
+    put_le32(a, 0x48, 0xFFFFFFFFu);
+    put_le32(r, 0x18, at + 0x50);
+    put_le16(r, 0x16, 1);
+    put_le64(r, 0x20, 1ull << 48); /* base: record 0, sequence 1 */
+    rec_seal(r, 1024);
+}
+
+static void test_ntfs_mft_extent_record_in_a_later_extent_mounts(void **state)
+{
+    struct ic_img im = load_image("main");
+    char hex[SHA256_HEX_CHARS];
+    struct ic_vol c;
+    int err;
+    (void)state;
+    /* main.img's $MFT is one run of 175 clusters at lcn 4 (4 records per
+     * cluster). Split it in three extents: vcn 0-5 in record 0, 6-11 in
+     * record 17 (inside the first), 12-174 in record 40 (inside the second
+     * only), listed by a new attribute list in record 0. */
+    uint8_t *r0 = im.data + rec_at(&im, 0);
+    rec_unfix(r0, 1024);
+    size_t data = attr_at(&im, rec_at(&im, 0), 0x80) - rec_at(&im, 0);
+    uint32_t pofs = le16_at(r0 + data, 0x20);
+    assert_int_equal(le64_at(r0 + data, 0x18), 174);
+    assert_true(pofs + 4 <= le32_at(r0 + data, 4));
+    put_le64(r0 + data, 0x18, 5);
+    memcpy(r0 + data + pofs, (const uint8_t[]){ 0x11, 6, 4, 0 }, 4);
+    uint32_t used = le32_at(r0, 0x18), end = used - 8;
+    assert_int_equal(le32_at(r0, end), 0xFFFFFFFFu);
+    uint8_t *al = r0 + end;
+    memset(al, 0, 0x78 + 8);
+    put_le32(al, 0x00, 0x20);
+    put_le32(al, 0x04, 0x78);
+    put_le32(al, 0x10, 0x60);
+    put_le16(al, 0x14, 0x18);
+    static const uint64_t starts[3] = { 0, 6, 12 }, recs[3] = { 0, 17, 40 };
+    for (unsigned i = 0; i < 3; i++) {
+        uint8_t *e = al + 0x18 + 0x20 * i;
+        put_le32(e, 0x00, 0x80);
+        put_le16(e, 0x04, 0x20);
+        e[0x07] = 0x1A;
+        put_le64(e, 0x08, starts[i]);
+        put_le64(e, 0x10, recs[i] | 1ull << 48);
+    }
+    put_le32(al, 0x78, 0xFFFFFFFFu);
+    put_le32(r0, 0x18, end + 0x78 + 8);
+    rec_seal(r0, 1024);
+    mft_extent_record(&im, 17, 6, 11, (const uint8_t[]){ 0x11, 6, 10, 0 }, 4);
+    mft_extent_record(&im, 40, 12, 174, (const uint8_t[]){ 0x12, 163, 0, 16, 0 }, 5);
+    /* hello.txt's record lies in the third extent. */
+    assert_true(fact_rec("main", "hello.txt") >= 48);
+    ic_vol_open(&c, &im, 512, "hdx");
+    assert_int_equal(ic_hash("/hdx/1/hello.txt", hex, &err), 11);
+    assert_string_equal(hex, "96cd0aa5f0de71f312b6791ac3bd7c9dbce016b36d4c7122d8b96e8c480d88da");
+    ic_vol_unload(&c, &im);
+}
+
 /* ---- random damage --------------------------------------------------------------------------- */
 
 static const int fuzz_ok[] = { 0, ERR_CORRUPT, ERR_NODEV, ERR_NOENT, ERR_NOTDIR, ERR_EOM,
@@ -499,6 +640,8 @@ int main(void)
         cmocka_unit_test(test_ntfs_absurd_run_length_reads_corrupt),
         cmocka_unit_test(test_ntfs_compressed_and_encrypted_data_are_refused),
         cmocka_unit_test(test_ntfs_index_entry_past_its_block_is_corrupt),
+        cmocka_unit_test(test_ntfs_entries_named_dot_or_dotdot_are_not_listed),
+        cmocka_unit_test(test_ntfs_mft_extent_record_in_a_later_extent_mounts),
         cmocka_unit_test(test_ntfs_random_flips_in_the_mft_never_crash),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
