@@ -80,6 +80,10 @@ int fat_bpb_parse(const uint8_t *s, uint32_t sector_bytes, uint64_t part_sectors
     bool jump = s[0] == 0xEB || s[0] == 0xE9;
     if (!jump || s[510] != 0x55 || s[511] != 0xAA)
         return ERR_NOENT;
+    /* NTFS and exFAT boot sectors have both too, and their OEM name says
+     * whose they are: not FAT, and nothing to warn about. */
+    if (memcmp(s + 3, "NTFS    ", 8) == 0 || memcmp(s + 3, "EXFAT   ", 8) == 0)
+        return ERR_NOENT;
     uint32_t bps = le16_at(s, BPB_BYTS_PER_SEC);
     uint32_t spc = s[BPB_SEC_PER_CLUS];
     uint32_t rsvd = le16_at(s, BPB_RSVD_SEC_CNT);

@@ -169,7 +169,8 @@ static void patch_reserved_0(uint8_t *d) { put_le16(d, 14, 0); }
 static void patch_fats_3(uint8_t *d) { d[16] = 3; }
 static void patch_bps_4096(uint8_t *d) { put_le16(d, 11, 4096); }
 
-/* The volume in MBR partition 1 with its boot sector patched. */
+/* The volume in MBR partition 1 with its boot sector patched: not mounted,
+ * with a log line holding `log` (NULL: no FAT log line at all). */
 static void check_unmounted(const char *disk, void (*patch)(uint8_t *d), const char *log)
 {
     struct fc_img t;
@@ -185,8 +186,10 @@ static void check_unmounted(const char *disk, void (*patch)(uint8_t *d), const c
     assert_int_equal(media_part_count(m), 1);
     assert_string_equal(media_part_fs(m, 1), "none");
     media_put(m);
-    if (!klog_contains(log))
+    if (log && !klog_contains(log))
         fail_msg("no log line with '%s'", log);
+    if (!log && klog_contains("fat: "))
+        fail_msg("the FAT probe logged about a volume that is not FAT");
     snprintf(cmd, sizeof(cmd), "ls /%s/1/", disk);
     assert_string_equal(fc_run(cmd, &failed), "error: 3 unknown file system\n");
     fc_close(&t);
@@ -228,6 +231,18 @@ static void test_fat_bpb_sector_size_mismatch_is_not_mounted(void **state)
     check_unmounted("bpbbps4096", patch_bps_4096, "does not match the media");
 }
 
+/* An NTFS or exFAT boot sector (jump, 0x55AA, no FAT BPB): not FAT, and the
+ * FAT probe stays quiet about it - those volumes are someone else's. */
+static void patch_ntfs(uint8_t *d) { memcpy(d + 3, "NTFS    ", 8); put_le16(d, 14, 0); d[16] = 0; }
+static void patch_exfat(uint8_t *d) { memcpy(d + 3, "EXFAT   ", 8); memset(d + 11, 0, 53); }
+
+static void test_fat_probe_ignores_ntfs_and_exfat_boot_sectors_quietly(void **state)
+{
+    (void)state;
+    check_unmounted("bpbntfs", patch_ntfs, NULL);
+    check_unmounted("bpbexf", patch_exfat, NULL); /* a name not ending in "fat" */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_fat_bpb_zero_reserved_is_not_mounted),
         cmocka_unit_test(test_fat_bpb_three_fats_is_not_mounted),
         cmocka_unit_test(test_fat_bpb_sector_size_mismatch_is_not_mounted),
+        cmocka_unit_test(test_fat_probe_ignores_ntfs_and_exfat_boot_sectors_quietly),
     };
     return cmocka_run_group_tests_name("fat_corrupt", tests, fc_setup, NULL);
 }
