@@ -4,16 +4,16 @@
 #   hd0.img   64 MiB raw disk (IDE), MBR with one FAT32 partition (type 0x0c)
 #             from LBA 2048 to the end, holding README.TXT, HELLO.TXT and
 #             DOCS/NOTES.TXT.
-#   sd0.img   64 MiB raw disk (AHCI), GPT: partition 1 FAT16 (24 MiB, README.TXT),
-#             partition 2 ext4 (the rest: a small tree with a symlink and a
-#             file crossing many blocks).
+#   sd0.img   96 MiB raw disk (AHCI), GPT: partition 1 FAT16 (24 MiB, README.TXT),
+#             partition 2 ext4 (40 MiB: a small tree with a symlink and a file
+#             crossing many blocks), partition 3 NTFS (the rest, README.TXT).
 #   usb0.img  32 MiB raw disk (USB stick behind a hub on xHCI), MBR with one
 #             FAT16 partition holding README.TXT.
 # Made with the real tools (sfdisk, sgdisk, mkfs.fat --offset, mtools
 # img@@offset, mkfs.ext4 -E offset -d), no loop devices, deterministically:
 # fixed disk ids, GUIDs, UUIDs, volume ids, --invariant and fixed file times,
 # so two runs give identical bytes (except the random generation numbers
-# mkfs.ext4 gives inodes). Idempotent: images newer than this script are
+# mkfs.ext4 gives inodes and the serial numbers mkntfs picks). Idempotent: images newer than this script are
 # kept. Usage: tools/mkdisks.sh [OUTDIR]
 set -euo pipefail
 
@@ -28,7 +28,7 @@ if [[ -f $img && $img -nt $script && -f $outdir/sd0.img && $outdir/sd0.img -nt $
       -f $outdir/usb0.img && $outdir/usb0.img -nt $script ]]; then
     exit 0
 fi
-for tool in sfdisk sgdisk mkfs.fat mkfs.ext4 mcopy mmd; do
+for tool in sfdisk sgdisk mkfs.fat mkfs.ext4 mkntfs ntfscp mcopy mmd; do
     command -v "$tool" >/dev/null || { echo "mkdisks: $tool not found (run tools/deps.sh)" >&2; exit 1; }
 done
 echo "  DISK    $img (${size_mib} MiB, MBR, FAT32)"
@@ -65,24 +65,26 @@ mmd -i "$part" ::/DOCS
 mcopy -m -i "$part" "$tmp/files/README.TXT" "$tmp/files/HELLO.TXT" ::/
 mcopy -m -i "$part" "$tmp/files/DOCS/NOTES.TXT" ::/DOCS/
 
-# 4. sd0: GPT with a FAT16 and an ext4 partition, each file system made in
+# 4. sd0: GPT with FAT16, ext4 and NTFS partitions, each file system made in
 #    a file of its own and copied to its partition's offset (fixed GUIDs
 #    and UUID; E2FSPROGS_FAKE_TIME fixes the file system's own times).
-echo "  DISK    $outdir/sd0.img (64 MiB, GPT, FAT16 + ext4)"
-truncate -s 64M "$tmp/sd0.img"
+echo "  DISK    $outdir/sd0.img (96 MiB, GPT, FAT16 + ext4 + NTFS)"
+truncate -s 96M "$tmp/sd0.img"
 sgdisk -U 5350494E-5344-3000-8000-000000000000 \
     -n 1:2048:+24M -t 1:0700 -u 1:5350494E-5344-3000-8000-000000000001 -c 1:SPINDLE-FAT \
-    -n 2:0:0 -t 2:8300 -u 2:5350494E-5344-3000-8000-000000000002 -c 2:SPINDLE-EXT4 \
+    -n 2:0:+40M -t 2:8300 -u 2:5350494E-5344-3000-8000-000000000002 -c 2:SPINDLE-EXT4 \
+    -n 3:0:0 -t 3:0700 -u 3:5350494E-5344-3000-8000-000000000003 -c 3:SPINDLE-NTFS \
     "$tmp/sd0.img" >/dev/null 2>&1
 part_field() { # part_field N "First sector" -> that sector of partition N
     sgdisk -i "$1" "$tmp/sd0.img" | sed -n "s/^$2: \([0-9]*\).*/\1/p"
 }
 p1_start=$(part_field 1 "First sector"); p1_end=$(part_field 1 "Last sector")
 p2_start=$(part_field 2 "First sector"); p2_end=$(part_field 2 "Last sector")
-[[ -n $p1_start && -n $p2_end ]] || { echo "mkdisks: sgdisk made no partitions" >&2; exit 1; }
+p3_start=$(part_field 3 "First sector"); p3_end=$(part_field 3 "Last sector")
+[[ -n $p1_start && -n $p2_end && -n $p3_end ]] || { echo "mkdisks: sgdisk made no partitions" >&2; exit 1; }
 truncate -s $(((p1_end + 1 - p1_start) * 512)) "$tmp/p1.img"
 mkfs.fat -F 16 --invariant -i 53504e45 -n SPINDLE-SD0 -h "$p1_start" "$tmp/p1.img" >/dev/null
-printf 'Spindle default disk sd0 (AHCI): GPT, FAT16 here, ext4 in /sd0/2/.\n' \
+printf 'Spindle default disk sd0 (AHCI): GPT, FAT16 here, ext4 in /sd0/2/, NTFS in /sd0/3/.\n' \
     > "$tmp/SD0.TXT"
 touch -t $stamp "$tmp/SD0.TXT"
 mcopy -m -i "$tmp/p1.img" "$tmp/SD0.TXT" ::/README.TXT
@@ -99,7 +101,13 @@ E2FSPROGS_FAKE_TIME=1704067200 mkfs.ext4 -q -F -b 4096 -L spindle-ext4 \
     -E hash_seed=5350494e-4558-5434-8000-000000000005,root_owner=0:0 \
     -d "$tmp/ext" "$tmp/p2.img" >/dev/null
 dd if="$tmp/p1.img" of="$tmp/sd0.img" bs=512 seek="$p1_start" conv=notrunc,sparse status=none
+truncate -s $(((p3_end + 1 - p3_start) * 512)) "$tmp/p3.img"
+mkntfs -q -F -Q -s 512 -L spindle-ntfs -p "$p3_start" -H 255 -S 63 "$tmp/p3.img" \
+    >"$tmp/mkntfs.log" 2>&1 || { cat "$tmp/mkntfs.log" >&2; exit 1; }
+printf 'Spindle default disk sd0, partition 3: NTFS (read-only here).\n' > "$tmp/NTFS.TXT"
+ntfscp -q "$tmp/p3.img" "$tmp/NTFS.TXT" README.TXT
 dd if="$tmp/p2.img" of="$tmp/sd0.img" bs=512 seek="$p2_start" conv=notrunc,sparse status=none
+dd if="$tmp/p3.img" of="$tmp/sd0.img" bs=512 seek="$p3_start" conv=notrunc,sparse status=none
 
 # 5. usb0: MBR with one FAT16 partition.
 echo "  DISK    $outdir/usb0.img (32 MiB, MBR, FAT16)"

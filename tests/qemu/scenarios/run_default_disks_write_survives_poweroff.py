@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 """The disk set `make run` boots with: a fresh copy of it is built here by
 tools/mkdisks.sh (never build/disks) and attached with the very arguments
-`make run` uses (tools/default-disks.args). The AHCI disk's FAT16 and ext4
-partitions and the USB stick behind the hub are listed and read; then
+`make run` uses (tools/default-disks.args). The AHCI disk's FAT16, ext4 and
+NTFS partitions and the USB stick behind the hub are listed and read; then
 `write /hd0/1/BIG.BIN 8388608 SEED`, `sync`, `poweroff`; on the host
 fsck.fat -n finds the FAT32 volume clean, mcopy gives back exactly the xorshift32 stream of
 SEED, and the files mkdisks.sh put there read back unchanged (mtype against a
@@ -52,10 +52,11 @@ def machine_args(ctx):
 
 
 def run(vm, ctx):
-    # 1. The other disks of the set are there and readable: AHCI GPT with FAT16
-    #    and ext4, the USB stick behind the xHCI hub.
+    # 1. The other disks of the set are there and readable: AHCI GPT with FAT16,
+    #    ext4 and NTFS, the USB stick behind the xHCI hub.
     vm.wait_disk("usbhd0", r"usbhd0 sectors=65536 sector_size=512 media=yes")
-    assert "f 67 README.TXT" in vm.cmd("ls /sd0/1/")
+    assert "f 84 README.TXT" in vm.cmd("ls /sd0/1/")
+    assert "f 62 README.TXT" in vm.cmd("ls /sd0/3/")
     assert "f 63 README.TXT" in vm.cmd("ls /usbhd0/1/")
     want = "%s 23 /sd0/2/hello.txt" % hashlib.sha256(b"hello from ext4 on sd0\n").hexdigest()
     assert vm.cmd("hash /sd0/2/hello.txt") == [want]
