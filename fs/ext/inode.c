@@ -14,10 +14,10 @@
  * before 1970 show as 1970-01-01 00:00:00.
  * Locking: the caller holds v->lock. */
 #include "fs/ext/ext_priv.h"
+#include "fs/fs_time.h"
 #include "kernel/err.h"
 #include "kernel/klog.h"
 #include "kernel/kmem.h"
-#include "kernel/lib/civil.h"
 #include "kernel/lib/endian.h"
 #include "kernel/lib/kstring.h"
 
@@ -248,20 +248,6 @@ int ext_inode_read(struct ext_vol *v, const struct ext_inode *in, uint64_t off, 
 
 /* ---- information ---------------------------------------------------------------------------- */
 
-static void ext_time_to_vfs(int64_t s, struct vfs_time *out)
-{
-    struct wall_time w;
-    memset(out, 0, sizeof(*out));
-    if (civil_from_unix(s < 0 ? 0 : s, &w) != 0)
-        civil_from_unix(0, &w);
-    out->year = w.year;
-    out->month = w.month;
-    out->day = w.day;
-    out->hour = w.hour;
-    out->minute = w.minute;
-    out->second = w.second;
-}
-
 void ext_inode_info(const struct ext_inode *in, struct vfs_info *out)
 {
     uint16_t fmt = in->mode & EXT_MODE_FMT;
@@ -272,7 +258,7 @@ void ext_inode_info(const struct ext_inode *in, struct vfs_info *out)
     else if (fmt != EXT_MODE_REG && fmt != EXT_MODE_LNK)
         out->attr |= VFS_ATTR_SYSTEM; /* device, fifo, socket: no content here */
     out->size = fmt == EXT_MODE_REG || fmt == EXT_MODE_LNK ? in->size : 0;
-    ext_time_to_vfs(in->has_crtime ? in->crtime_s : in->ctime_s, &out->ctime);
-    ext_time_to_vfs(in->mtime_s, &out->mtime);
-    ext_time_to_vfs(in->atime_s, &out->atime);
+    fs_time_from_unix(in->has_crtime ? in->crtime_s : in->ctime_s, &out->ctime);
+    fs_time_from_unix(in->mtime_s, &out->mtime);
+    fs_time_from_unix(in->atime_s, &out->atime);
 }

@@ -6,8 +6,8 @@
  * units when equal ignoring case), and FILETIME (100 ns units since
  * 1601-01-01 UTC) to a struct vfs_time. Pure: no I/O. */
 #include "fs/ntfs/ntfs_priv.h"
+#include "fs/fs_time.h"
 #include "kernel/err.h"
-#include "kernel/lib/civil.h"
 #include "kernel/lib/endian.h"
 #include "kernel/lib/kstring.h"
 
@@ -130,16 +130,8 @@ int ntfs_name_cmp(const struct ntfs_vol *v, const uint16_t *u, uint32_t n, const
 void ntfs_time_to_vfs(uint64_t ft, struct vfs_time *out)
 {
     uint64_t s = ft / NTFS_TICKS_PER_S;
-    struct wall_time w;
-    memset(out, 0, sizeof(*out));
-    if (s < NTFS_EPOCH_DIFF_S || civil_from_unix((int64_t)(s - NTFS_EPOCH_DIFF_S), &w) != 0)
-        civil_from_unix(0, &w);
-    out->year = w.year;
-    out->month = w.month;
-    out->day = w.day;
-    out->hour = w.hour;
-    out->minute = w.minute;
-    out->second = w.second;
+    /* Before 1970 is outside the calendar: fs_time_from_unix shows 1970. */
+    fs_time_from_unix(s < NTFS_EPOCH_DIFF_S ? -1 : (int64_t)(s - NTFS_EPOCH_DIFF_S), out);
 }
 
 void ntfs_upcase_default(uint16_t *up)

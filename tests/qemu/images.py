@@ -17,6 +17,12 @@ fsck.fat -n on such a copy. xorshift32_stream() is the kernel's test data
 with mcopy and compares it with that stream. make_iso() makes a Rock
 Ridge + Joliet CD image with xorriso.
 
+make_mbr_disk() makes an empty disk with one MBR partition of a given
+type, for a file system made by another tool: written at the partition's
+offset (mkfs.ext4 -E offset=), or made in a file of its own and copied in
+with partition_load() (mkntfs). write_tree() writes {path: bytes} as a
+source folder for tools that copy one in (mkfs.ext4 -d, xorriso -map).
+
 make_random_disk(path, size_mib, seed) writes a raw whole-disk image of
 seeded random bytes with no 0x55AA MBR signature (bytes 510-511 zeroed);
 the result has .path, .data (the bytes) and .sha256 (hex) for `dhash`:
@@ -50,6 +56,7 @@ def run_tool(argv, stdin=None, env=None):
     e["MTOOLS_SKIP_CHECK"] = "1"
     e["LC_ALL"] = "C"
     e["SOURCE_DATE_EPOCH"] = str(FILE_EPOCH)   # mtools: times of new directories
+    e["PATH"] = e.get("PATH", "") + ":/sbin:/usr/sbin"   # mkfs.*, sfdisk for non-root users
     if env:
         e.update(env)
     p = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -146,6 +153,29 @@ def make_fat_disk(path, size_mib=64, fat=32, files=None, table="mbr", label="SPI
     if files:
         _write_files(img, files)
     return img
+
+
+def make_mbr_disk(path, size_mib, ptype, disk_id, start_lba=2048):
+    """Create (overwrite) a sparse raw image of `size_mib` MiB whose MBR
+    (sfdisk, label id `disk_id` such as "0x5e1f0e54") holds one partition of
+    type `ptype` ("83", "7") from `start_lba` to the end, left unformatted.
+    Returns a DiskImage."""
+    path = str(path)
+    size_bytes = size_mib * 1024 * 1024
+    with open(path, "wb") as f:
+        f.truncate(size_bytes)
+    script = "label: dos\nlabel-id: %s\nstart=%d, type=%s\n" % (disk_id, start_lba, ptype)
+    run_tool(["sfdisk", "-q", path], stdin=script.encode())
+    return DiskImage(path, size_bytes, start_lba, size_bytes // SECTOR - start_lba)
+
+
+def write_tree(folder, files):
+    """Write {relative path: bytes} under `folder`, making folders as needed."""
+    for rel, data in files.items():
+        path = os.path.join(str(folder), rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
 
 
 def make_blank_disk(path, size_mib):

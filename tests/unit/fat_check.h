@@ -51,9 +51,7 @@ static inline int fc_setup(void **state)
  * being a superfloppy. */
 static inline void fc_open_ex(struct fc_img *t, const char *image, const char *disk, bool mbr)
 {
-    char file[64];
-    snprintf(file, sizeof(file), "%s.img", image);
-    struct ic_img im = ic_load_image(FC_IMAGES_SUBDIR, file);
+    struct ic_img im = ic_load_image(FC_IMAGES_SUBDIR, image, ".img");
     size_t bytes = im.bytes;
     uint32_t start = mbr ? FC_MBR_START_LBA : 0;
     struct fake_disk_config cfg = { .sector_size = 512,

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared helpers of the image-based tests (header-only, included by
- * test_ext.c, test_iso9660.c, fat_check.h and vd_test_file.h): find the
- * repository, build a folder of images with its tests/images/make-*.sh
- * script, load an image file, put its bytes in a fake disk (partition 1 is
- * the whole image), hash a file read through the vfs, collect a listing,
+ * test_ext.c, test_ntfs.c, test_iso9660.c, fat_check.h and vd_test_file.h):
+ * find the repository, build a folder of images with its tests/images/
+ * make-*.sh script, load an image file, put its bytes in a fake disk
+ * (partition 1 is the whole image), hash a file read through the vfs,
+ * collect a listing,
  * check a volume against the image's NAME.manifest (every file's size and
- * sha256, every folder's exact listing), check that a read-only volume
- * refuses every change, and flip random bits in an image, then walk the
- * damaged volume reading everything, accepting only a given set of errors.
+ * sha256, every folder's exact listing), check the file system named for a
+ * partition, reads at chosen offsets and a file time, check that a
+ * read-only volume refuses every change, expect a patched image to fail
+ * with a given error and log line, and flip random bits in an image, then
+ * walk the damaged volume reading everything, accepting only a given set of
+ * errors.
  * Manifest lines: "d PATH", "f SIZE SHA256 PATH", or "x PATH" (present but
  * not checked, such as a symbolic link); PATH is relative to the root.
  * Hosted only. */
@@ -25,6 +29,7 @@
 #include "blkdev/disk.h"
 #include "fs/vfs.h"
 #include "kernel/err.h"
+#include "kernel/klog.h"
 #include "kernel/lib/kstring.h"
 #include "kernel/lib/sha256.h"
 #include "kernel/shell/shell.h"
@@ -82,10 +87,12 @@ struct ic_img {
     size_t bytes;
 };
 
-/* The whole file <subdir>/<file>; fails the test if it cannot be read. */
-static inline struct ic_img ic_load_image(const char *subdir, const char *file)
+/* The whole file <subdir>/<name><ext>; fails the test if it cannot be read. */
+static inline struct ic_img ic_load_image(const char *subdir, const char *name, const char *ext)
 {
     struct ic_img im;
+    char file[128];
+    snprintf(file, sizeof(file), "%s%s", name, ext);
     FILE *fp = fopen(ic_image_path(subdir, file), "rb");
     assert_non_null(fp);
     fseek(fp, 0, SEEK_END);
@@ -96,6 +103,17 @@ static inline struct ic_img ic_load_image(const char *subdir, const char *file)
     assert_int_equal(fread(im.data, 1, im.bytes, fp), im.bytes);
     fclose(fp);
     return im;
+}
+
+/* The text file <subdir>/<image><ext> (a manifest, facts) open for reading;
+ * fails the test if it cannot be opened. fclose() when done. */
+static inline FILE *ic_open_text(const char *subdir, const char *image, const char *ext)
+{
+    char file[128];
+    snprintf(file, sizeof(file), "%s%s", image, ext);
+    FILE *fp = fopen(ic_image_path(subdir, file), "r");
+    assert_non_null(fp);
+    return fp;
 }
 
 struct ic_vol {
@@ -207,6 +225,16 @@ static inline void ic_names_free(struct ic_names *ns)
     ns->n = 0;
 }
 
+/* vfs_list callback: ctx is a struct vfs_info whose name is set; the entry
+ * of that name, if listed, is copied over it. */
+static inline int ic_find_entry(const struct vfs_info *e, void *ctx)
+{
+    struct vfs_info *want = ctx;
+    if (strcmp(e->name, want->name) == 0)
+        *want = *e;
+    return 0;
+}
+
 /* ---- manifests ----------------------------------------------------------------------------- */
 
 struct ic_entry {
@@ -220,12 +248,10 @@ struct ic_entry {
 static inline unsigned ic_read_manifest(const char *subdir, const char *image,
                                         struct ic_entry **out)
 {
-    char mname[64], line[2048];
+    char line[2048];
     unsigned n = 0, cap = 64;
     struct ic_entry *e = malloc(cap * sizeof(*e));
-    snprintf(mname, sizeof(mname), "%s.manifest", image);
-    FILE *fp = fopen(ic_image_path(subdir, mname), "r");
-    assert_non_null(fp);
+    FILE *fp = ic_open_text(subdir, image, ".manifest");
     while (fgets(line, sizeof(line), fp)) {
         line[strcspn(line, "\n")] = '\0';
         if (n == cap)
@@ -292,13 +318,11 @@ static inline void ic_check_manifest(const char *subdir, const char *image, cons
                                      uint32_t ss, const char *disk, unsigned *files,
                                      unsigned *dirs)
 {
-    char file[64], hex[SHA256_HEX_CHARS];
+    char hex[SHA256_HEX_CHARS];
     struct ic_vol c;
     struct ic_entry *e;
     unsigned n = ic_read_manifest(subdir, image, &e);
-
-    snprintf(file, sizeof(file), "%s%s", image, ext);
-    struct ic_img im = ic_load_image(subdir, file);
+    struct ic_img im = ic_load_image(subdir, image, ext);
     *files = *dirs = 0;
     ic_vol_open(&c, &im, ss, disk);
     ic_check_listing(&c, e, n, "");
@@ -329,6 +353,53 @@ static inline void ic_check_manifest(const char *subdir, const char *image, cons
     free(im.data);
 }
 
+/* ---- volume facts ---------------------------------------------------------------------------- */
+
+/* The media of c has one partition, and the probe named its file system `fs`. */
+static inline void ic_expect_part_fs(const struct ic_vol *c, const char *fs)
+{
+    struct media *m;
+    assert_int_equal(disk_get_media(fake_disk_handle(c->f), &m), 0);
+    assert_int_equal(media_part_count(m), 1);
+    assert_string_equal(media_part_fs(m, 1), fs);
+    media_put(m);
+}
+
+/* For each of the n offsets: a read of `chunk` bytes (at most 300000) of
+ * `path` gives the bytes of `whole` there (the file, `file_bytes` long),
+ * cut at its end with ERR_EOM. */
+static inline void ic_check_reads_at(const char *path, const uint8_t *whole, uint32_t file_bytes,
+                                     const uint32_t *offs, unsigned n, uint32_t chunk)
+{
+    static uint8_t part[300000];
+    uint32_t done;
+    assert_true(chunk <= sizeof(part));
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t want = file_bytes - offs[i] < chunk ? file_bytes - offs[i] : chunk;
+        int rc = vfs_read_file(path, offs[i], part, chunk, &done);
+        assert_int_equal(rc, want < chunk ? ERR_EOM : 0);
+        assert_int_equal(done, want);
+        assert_memory_equal(part, whole + offs[i], want);
+    }
+}
+
+/* *t is 2024-01-01 00:xx, the time the image scripts give the source tree. */
+static inline void ic_expect_new_year_2024(const struct vfs_time *t)
+{
+    assert_int_equal(t->year, 2024);
+    assert_int_equal(t->month, 1);
+    assert_int_equal(t->day, 1);
+    assert_int_equal(t->hour, 0);
+}
+
+/* The shell runs `line` without an error and prints exactly `out`. */
+static inline void ic_expect_shell(const char *line, const char *out)
+{
+    print_host_capture_begin();
+    assert_int_equal(shell_execute(line), 0);
+    assert_string_equal(print_host_captured(), out);
+}
+
 /* ---- read-only volumes -------------------------------------------------------------------- */
 
 /* Every change to the mounted volume c fails with ERR_ROFS (`file` is a
@@ -355,6 +426,34 @@ static inline void ic_check_every_write_fails(const struct ic_vol *c, const char
     assert_string_equal(print_host_captured(), "error: 10 access denied\n");
     assert_int_equal(vfs_sync_all(), 0);
     assert_int_equal(fake_disk_count(c->f, FAKE_CALL_WRITE), 0);
+}
+
+/* ---- damaged volumes ------------------------------------------------------------------------- */
+
+/* Open the (patched) image im as `disk` with `ss`-byte sectors: get_info of
+ * `rel` must give `want` and `log` must be in the kernel log (if not, the
+ * log lines naming the disk go to stderr). */
+static inline void ic_expect_damage(struct ic_img *im, uint32_t ss, const char *disk,
+                                    const char *rel, int want, const char *log)
+{
+    struct ic_vol c;
+    struct vfs_info info;
+    ic_vol_open(&c, im, ss, disk);
+    int rc = vfs_get_info(ic_p(&c, rel), &info);
+    if (rc != want)
+        fail_msg("%s: %s gives %s, want %s", disk, rel, err_name(rc), err_name(want));
+    if (!klog_contains(log)) {
+        char buf[4096];
+        uint64_t cur = 0;
+        size_t n;
+        while ((n = klog_read(&cur, buf, sizeof(buf) - 1)) > 0) {
+            buf[n] = '\0';
+            if (strstr(buf, disk))
+                fprintf(stderr, "%s", buf);
+        }
+        fail_msg("%s: no log line '%s'", disk, log);
+    }
+    ic_vol_close(&c);
 }
 
 /* ---- walking a damaged volume -------------------------------------------------------------- */

@@ -48,9 +48,7 @@ static int group_setup(void **state)
 /* NAME.img of the image folder; free(data) when done. */
 static struct ic_img load_image(const char *name)
 {
-    char file[64];
-    snprintf(file, sizeof(file), "%s.img", name);
-    return ic_load_image(IMAGES_SUBDIR, file);
+    return ic_load_image(IMAGES_SUBDIR, name, ".img");
 }
 
 /* ---- manifest and facts ---------------------------------------------------------------------- */
@@ -59,12 +57,10 @@ static struct ic_img load_image(const char *name)
  * ("blocks") of `path`. */
 static uint64_t fact(const char *image, const char *kind, const char *path)
 {
-    char fname[64], line[1200], k[16], p[1024];
+    char line[1200], k[16], p[1024];
     unsigned long long a = 0;
     unsigned b = 0;
-    snprintf(fname, sizeof(fname), "%s.facts", image);
-    FILE *fp = fopen(ic_image_path(IMAGES_SUBDIR, fname), "r");
-    assert_non_null(fp);
+    FILE *fp = ic_open_text(IMAGES_SUBDIR, image, ".facts");
     while (fgets(line, sizeof(line), fp)) {
         line[strcspn(line, "\n")] = '\0';
         int used = 0;
@@ -156,13 +152,9 @@ static void check_statfs(const char *image, const char *disk, const char *fs, co
 {
     struct ic_vol c;
     struct ic_img im;
-    struct media *m;
     struct vfs_statfs st;
     open_image(&c, &im, image, disk);
-    assert_int_equal(disk_get_media(fake_disk_handle(c.f), &m), 0);
-    assert_int_equal(media_part_count(m), 1);
-    assert_string_equal(media_part_fs(m, 1), fs);
-    media_put(m);
+    ic_expect_part_fs(&c, fs);
     assert_int_equal(vfs_statfs(c.root, &st), 0);
     assert_string_equal(st.fs_name, fs);
     uint64_t blocks = le32_at(im.data, SB + 4), bs = block_bytes(&im);
@@ -225,14 +217,6 @@ static void test_ext_symlinks_are_followed_inside_the_volume(void **state)
     ic_vol_unload(&c, &im);
 }
 
-static int find_entry(const struct vfs_info *e, void *ctx)
-{
-    struct vfs_info *want = ctx;
-    if (strcmp(e->name, want->name) == 0)
-        *want = *e;
-    return 0;
-}
-
 static void test_ext_names_times_and_attributes(void **state)
 {
     struct ic_vol c;
@@ -251,16 +235,13 @@ static void test_ext_names_times_and_attributes(void **state)
     /* Times: the source tree was stamped 2024-01-01 00:00:00 UTC. */
     assert_int_equal(vfs_get_info(ic_p(&c, "hello.txt"), &info), 0);
     assert_int_equal(info.attr, VFS_ATTR_READONLY);
-    assert_int_equal(info.mtime.year, 2024);
-    assert_int_equal(info.mtime.month, 1);
-    assert_int_equal(info.mtime.day, 1);
-    assert_int_equal(info.mtime.hour, 0);
+    ic_expect_new_year_2024(&info.mtime);
     assert_int_equal(info.atime.year, 2024);
     assert_true(info.ctime.year >= 2024);
     /* A fifo: a system entry without content. */
     memset(&info, 0, sizeof(info));
     strcpy(info.name, "fifo");
-    assert_int_equal(vfs_list(c.root, find_entry, &info), 0);
+    assert_int_equal(vfs_list(c.root, ic_find_entry, &info), 0);
     assert_int_equal(info.attr, VFS_ATTR_READONLY | VFS_ATTR_SYSTEM);
     assert_int_equal(info.size, 0);
     uint8_t b;
@@ -268,11 +249,9 @@ static void test_ext_names_times_and_attributes(void **state)
     assert_int_equal(vfs_read_file(ic_p(&c, "fifo"), 0, &b, 1, &done), ERR_EOM);
     assert_int_equal(done, 0);
     /* The shell sees the same. */
-    print_host_capture_begin();
-    assert_int_equal(shell_execute("hash /hdn/1/hello.txt"), 0);
-    assert_string_equal(print_host_captured(),
-                        "2b7591000abe43b12079bc2f078bf382a278b1a63196a3120318e36b3621eb47"
-                        " 10 /hdn/1/hello.txt\n");
+    ic_expect_shell("hash /hdn/1/hello.txt",
+                    "2b7591000abe43b12079bc2f078bf382a278b1a63196a3120318e36b3621eb47"
+                    " 10 /hdn/1/hello.txt\n");
     ic_vol_unload(&c, &im);
 }
 
@@ -292,13 +271,8 @@ static void test_ext_read_at_any_offset_holes_read_zero(void **state)
             assert_int_equal(whole[i * 12288 + k], 0);
     }
     static const uint32_t offs[] = { 1, 4095, 4096, 12287, 100000, 200001, 471039 };
-    for (unsigned i = 0; i < ARRAY_SIZE(offs); i++) {
-        uint32_t want = MIN(100001u, size - 8192 - offs[i]);
-        int rc = vfs_read_file(ic_p(&c, "islands.bin"), offs[i], part, 100001, &done);
-        assert_int_equal(rc, want < 100001 ? ERR_EOM : 0);
-        assert_int_equal(done, want);
-        assert_memory_equal(part, whole + offs[i], want);
-    }
+    ic_check_reads_at(ic_p(&c, "islands.bin"), whole, size - 8192, offs, ARRAY_SIZE(offs),
+                      100001);
     /* sparse.bin: 20 MiB, data at 0 and at 10 MiB + 100, zeros elsewhere. */
     assert_int_equal(vfs_read_file(ic_p(&c, "sparse.bin"), 5u << 20, part, 300000, &done), 0);
     for (uint32_t k = 0; k < 300000; k++)
@@ -362,34 +336,15 @@ static void test_ext_unsupported_incompat_feature_is_refused(void **state)
 
 /* ---- damaged images -------------------------------------------------------------------------- */
 
-/* Mount a patched copy of `image` as `disk` and expect get_info of `rel`
- * to give `want`, with `log` in the kernel log. */
-static void expect_damage(struct ic_img *im, const char *disk, const char *rel, int want,
-                          const char *log)
-{
-    struct ic_vol c;
-    struct vfs_info info;
-    ic_vol_open(&c, im, 512, disk);
-    int rc = vfs_get_info(ic_p(&c, rel), &info);
-    if (rc != want)
-        fail_msg("%s: %s gives %s, want %s", disk, rel, err_name(rc), err_name(want));
-    if (!klog_contains(log))
-        fail_msg("%s: no log line '%s'", disk, log);
-    ic_vol_close(&c);
-}
-
 static void test_ext_bad_magic_is_not_mounted(void **state)
 {
     struct ic_img im = load_image("ext4");
     (void)state;
     put_le16(im.data, SB + 0x38, 0xEF54);
     struct ic_vol c;
-    struct media *m;
     struct vfs_info info;
     ic_vol_open(&c, &im, 512, "hdb1");
-    assert_int_equal(disk_get_media(fake_disk_handle(c.f), &m), 0);
-    assert_string_equal(media_part_fs(m, 1), "none");
-    media_put(m);
+    ic_expect_part_fs(&c, "none");
     assert_int_equal(vfs_get_info("/hdb1/1/hello.txt", &info), ERR_NODEV);
     ic_vol_unload(&c, &im);
 }
@@ -401,22 +356,23 @@ static void test_ext_absurd_geometry_is_not_mounted(void **state)
     (void)state;
     memcpy(orig, im.data, im.bytes);
     put_le32(im.data, SB + 0x18, 7); /* 128 KiB blocks */
-    expect_damage(&im, "hdb2", "hello.txt", ERR_NODEV, "ext: hdb2: bad block size (log 7");
+    ic_expect_damage(&im, 512, "hdb2", "hello.txt", ERR_NODEV, "ext: hdb2: bad block size (log 7");
     memcpy(im.data, orig, im.bytes);
     put_le32(im.data, SB + 0x04, 1u << 30); /* far larger than the disk */
-    expect_damage(&im, "hdb3", "hello.txt", ERR_NODEV,
-                  "ext: hdb3: file system larger than its partition");
+    ic_expect_damage(&im, 512, "hdb3", "hello.txt", ERR_NODEV,
+                     "ext: hdb3: file system larger than its partition");
     memcpy(im.data, orig, im.bytes);
     put_le16(im.data, SB + 0x58, 100); /* inode size */
-    expect_damage(&im, "hdb4", "hello.txt", ERR_NODEV, "ext: hdb4: bad inode size (100 bytes");
+    ic_expect_damage(&im, 512, "hdb4", "hello.txt", ERR_NODEV,
+                     "ext: hdb4: bad inode size (100 bytes");
     memcpy(im.data, orig, im.bytes);
     put_le32(im.data, SB + 0x00, le32_at(im.data, SB) + 1); /* inode count */
-    expect_damage(&im, "hdb5", "hello.txt", ERR_NODEV,
-                  "ext: hdb5: inode count disagrees with the groups");
+    ic_expect_damage(&im, 512, "hdb5", "hello.txt", ERR_NODEV,
+                     "ext: hdb5: inode count disagrees with the groups");
     memcpy(im.data, orig, im.bytes);
     put_le16(im.data, SB + 0xFE, 48); /* 64-bit descriptors of 48 bytes */
-    expect_damage(&im, "hdb6", "hello.txt", ERR_NODEV,
-                  "ext: hdb6: bad group descriptor size (48 bytes)");
+    ic_expect_damage(&im, 512, "hdb6", "hello.txt", ERR_NODEV,
+                     "ext: hdb6: bad group descriptor size (48 bytes)");
     free(orig);
     free(im.data);
 }
@@ -430,13 +386,14 @@ static void test_ext_descriptors_beyond_volume_are_not_mounted(void **state)
     memcpy(orig, im.data, im.bytes);
     /* Group 0's inode table far outside: the root cannot be read. */
     put_le32(im.data, (size_t)bs + 0x08, 0x7FFFFFF0u);
-    expect_damage(&im, "hdg1", "hello.txt", ERR_NODEV,
-                  "ext: hdg1/1: inode table of group 0 outside the volume");
+    ic_expect_damage(&im, 512, "hdg1", "hello.txt", ERR_NODEV,
+                     "ext: hdg1/1: inode table of group 0 outside the volume");
     /* meta_bg with the first meta group past the descriptor table. */
     memcpy(im.data, orig, im.bytes);
     put_le32(im.data, SB + 0x60, le32_at(im.data, SB + 0x60) | 0x10);
     put_le32(im.data, SB + 0x104, 1000);
-    expect_damage(&im, "hdg2", "hello.txt", ERR_NODEV, "ext: hdg2: bad first meta group (1000");
+    ic_expect_damage(&im, 512, "hdg2", "hello.txt", ERR_NODEV,
+                     "ext: hdg2: bad first meta group (1000");
     free(orig);
     free(im.data);
 }

@@ -47,20 +47,16 @@ static int group_setup(void **state)
 
 static struct ic_img load_image(const char *name)
 {
-    char file[64];
-    snprintf(file, sizeof(file), "%s.img", name);
-    return ic_load_image(IMAGES_SUBDIR, file);
+    return ic_load_image(IMAGES_SUBDIR, name, ".img");
 }
 
 /* The MFT record number of `path` from NAME.facts. */
 static uint64_t fact_rec(const char *image, const char *path)
 {
-    char fname[64], line[1200];
+    char line[1200];
     unsigned long long no;
     int used;
-    snprintf(fname, sizeof(fname), "%s.facts", image);
-    FILE *fp = fopen(ic_image_path(IMAGES_SUBDIR, fname), "r");
-    assert_non_null(fp);
+    FILE *fp = ic_open_text(IMAGES_SUBDIR, image, ".facts");
     while (fgets(line, sizeof(line), fp)) {
         line[strcspn(line, "\n")] = '\0';
         if (sscanf(line, "rec %llu %n", &no, &used) == 1 && strcmp(line + used, path) == 0) {
@@ -173,13 +169,10 @@ static void test_ntfs_probe_and_statfs_describe_the_volume(void **state)
 {
     struct ic_vol c;
     struct ic_img im = load_image("main");
-    struct media *m;
     struct vfs_statfs st;
     (void)state;
     ic_vol_open(&c, &im, 512, "hdp");
-    assert_int_equal(disk_get_media(fake_disk_handle(c.f), &m), 0);
-    assert_string_equal(media_part_fs(m, 1), "ntfs");
-    media_put(m);
+    ic_expect_part_fs(&c, "ntfs");
     assert_int_equal(vfs_statfs(c.root, &st), 0);
     assert_string_equal(st.fs_name, "ntfs");
     assert_string_equal(st.label, "NTFS label");
@@ -189,14 +182,6 @@ static void test_ntfs_probe_and_statfs_describe_the_volume(void **state)
     assert_true(klog_contains("ntfs: hdp/1: mounted NTFS 3.1 read-only, 12287 clusters of 4096 "
                               "bytes, 1024-byte records, label 'NTFS label'"));
     ic_vol_unload(&c, &im);
-}
-
-static int find_entry(const struct vfs_info *e, void *ctx)
-{
-    struct vfs_info *want = ctx;
-    if (strcmp(e->name, want->name) == 0)
-        *want = *e;
-    return 0;
 }
 
 static void test_ntfs_names_case_rule_and_metafiles(void **state)
@@ -233,15 +218,12 @@ static void test_ntfs_names_case_rule_and_metafiles(void **state)
     /* A surrogate pair becomes one 4-byte UTF-8 character. */
     memset(&info, 0, sizeof(info));
     strcpy(info.name, "emoji \xF0\x9F\x98\x80.txt");
-    assert_int_equal(vfs_list(ic_p(&c, "sub dir"), find_entry, &info), 0);
+    assert_int_equal(vfs_list(ic_p(&c, "sub dir"), ic_find_entry, &info), 0);
     assert_int_equal(info.size, 6);
     /* Times: ntfscp -t kept the source's 2024-01-01 00:00:00 UTC. */
     assert_int_equal(vfs_get_info(ic_p(&c, "hello.txt"), &info), 0);
     assert_int_equal(info.attr, VFS_ATTR_READONLY);
-    assert_int_equal(info.mtime.year, 2024);
-    assert_int_equal(info.mtime.month, 1);
-    assert_int_equal(info.mtime.day, 1);
-    assert_int_equal(info.mtime.hour, 0);
+    ic_expect_new_year_2024(&info.mtime);
     assert_true(info.ctime.year >= 2024);
     /* ntfs-3g's symbolic link (Interix style: a system file holding
      * "IntxLNK\1" and the UTF-16 target) is shown as it is, not followed. */
@@ -253,11 +235,9 @@ static void test_ntfs_names_case_rule_and_metafiles(void **state)
     assert_int_equal(vfs_read_file(ic_p(&c, "link-to-hello"), 0, b, 8, &done), 0);
     assert_memory_equal(b, "IntxLNK\1", 8);
     /* The shell sees the same. */
-    print_host_capture_begin();
-    assert_int_equal(shell_execute("hash /hdn/1/hello.txt"), 0);
-    assert_string_equal(print_host_captured(),
-                        "96cd0aa5f0de71f312b6791ac3bd7c9dbce016b36d4c7122d8b96e8c480d88da"
-                        " 11 /hdn/1/hello.txt\n");
+    ic_expect_shell("hash /hdn/1/hello.txt",
+                    "96cd0aa5f0de71f312b6791ac3bd7c9dbce016b36d4c7122d8b96e8c480d88da"
+                    " 11 /hdn/1/hello.txt\n");
     ic_vol_unload(&c, &im);
 }
 
@@ -274,13 +254,7 @@ static void test_ntfs_read_at_any_offset_sparse_reads_zero(void **state)
                      ERR_EOM);
     assert_int_equal(done, size);
     static const uint32_t offs[] = { 1, 4095, 4096, 12287, 100000, 2000001, size - 100 };
-    for (unsigned i = 0; i < ARRAY_SIZE(offs); i++) {
-        uint32_t want = MIN(100001u, size - offs[i]);
-        int rc = vfs_read_file(ic_p(&c, "sub dir/big.bin"), offs[i], part, 100001, &done);
-        assert_int_equal(rc, want < 100001 ? ERR_EOM : 0);
-        assert_int_equal(done, want);
-        assert_memory_equal(part, whole + offs[i], want);
-    }
+    ic_check_reads_at(ic_p(&c, "sub dir/big.bin"), whole, size, offs, ARRAY_SIZE(offs), 100001);
     /* sparse.bin: data at 0 and 10 MiB + 100, a hole between. */
     assert_int_equal(vfs_read_file(ic_p(&c, "sparse.bin"), 5u << 20, part, 300000, &done), 0);
     for (uint32_t k = 0; k < 300000; k++)
@@ -327,31 +301,6 @@ static void test_ntfs_dirty_volume_mounts_with_warning(void **state)
 
 /* ---- damaged images -------------------------------------------------------------------------- */
 
-/* Mount a patched copy as `disk`; get_info of `rel` must give `want` and
- * `log` must be in the kernel log. */
-static void expect_damage(struct ic_img *im, const char *disk, const char *rel, int want,
-                          const char *log)
-{
-    struct ic_vol c;
-    struct vfs_info info;
-    ic_vol_open(&c, im, 512, disk);
-    int rc = vfs_get_info(ic_p(&c, rel), &info);
-    if (rc != want)
-        fail_msg("%s: %s gives %s, want %s", disk, rel, err_name(rc), err_name(want));
-    if (!klog_contains(log)) {
-        char buf[4096];
-        uint64_t cur = 0;
-        size_t n;
-        while ((n = klog_read(&cur, buf, sizeof(buf) - 1)) > 0) {
-            buf[n] = '\0';
-            if (strstr(buf, disk))
-                fprintf(stderr, "%s", buf);
-        }
-        fail_msg("%s: no log line '%s'", disk, log);
-    }
-    ic_vol_close(&c);
-}
-
 static void test_ntfs_bad_boot_sector_is_not_mounted(void **state)
 {
     struct ic_img im = load_image("main");
@@ -359,24 +308,24 @@ static void test_ntfs_bad_boot_sector_is_not_mounted(void **state)
     (void)state;
     memcpy(orig, im.data, im.bytes);
     im.data[0x0D] = 0x81; /* sectors per cluster: neither a count nor a shift */
-    expect_damage(&im, "hdb1", "hello.txt", ERR_NODEV,
-                  "ntfs: hdb1: bad sector or cluster size (512 bytes per sector, cluster "
-                  "byte 0x81)");
+    ic_expect_damage(&im, 512, "hdb1", "hello.txt", ERR_NODEV,
+                     "ntfs: hdb1: bad sector or cluster size (512 bytes per sector, cluster "
+                     "byte 0x81)");
     memcpy(im.data, orig, 512);
     im.data[0x40] = 0xE0; /* 4 GiB MFT records */
-    expect_damage(&im, "hdb2", "hello.txt", ERR_NODEV,
-                  "ntfs: hdb2: bad MFT record or index block size (bytes 0xe0");
+    ic_expect_damage(&im, 512, "hdb2", "hello.txt", ERR_NODEV,
+                     "ntfs: hdb2: bad MFT record or index block size (bytes 0xe0");
     memcpy(im.data, orig, 512);
     put_le64(im.data, 0x28, 1ull << 40); /* far larger than the disk */
-    expect_damage(&im, "hdb3", "hello.txt", ERR_NODEV,
-                  "ntfs: hdb3: volume larger than its partition");
+    ic_expect_damage(&im, 512, "hdb3", "hello.txt", ERR_NODEV,
+                     "ntfs: hdb3: volume larger than its partition");
     memcpy(im.data, orig, 512);
     put_le64(im.data, 0x30, 1ull << 40); /* $MFT outside */
-    expect_damage(&im, "hdb4", "hello.txt", ERR_NODEV,
-                  "ntfs: hdb4: $MFT or $MFTMirr outside the volume");
+    ic_expect_damage(&im, 512, "hdb4", "hello.txt", ERR_NODEV,
+                     "ntfs: hdb4: $MFT or $MFTMirr outside the volume");
     memcpy(im.data, orig, 512);
     memcpy(im.data + 3, "NTFZ    ", 8); /* not NTFS at all: no partition either */
-    expect_damage(&im, "hdb5", "hello.txt", ERR_NOENT, "mbr: hdb5: ");
+    ic_expect_damage(&im, 512, "hdb5", "hello.txt", ERR_NOENT, "mbr: hdb5: ");
     free(orig);
     free(im.data);
 }
@@ -396,8 +345,9 @@ static void test_ntfs_mft_runlist_past_the_end_is_not_mounted(void **state)
     im.data[pairs] = 0x42;
     put_le16(im.data, pairs + 1, (uint16_t)len);
     put_le32(im.data, pairs + 3, 0x7FFFFFF0u);
-    expect_damage(&im, "hdr", "hello.txt", ERR_NODEV, "ntfs: hdr/1: record 0: attribute 0x80: "
-                                                      "runlist byte 0: cluster outside the volume");
+    ic_expect_damage(&im, 512, "hdr", "hello.txt", ERR_NODEV,
+                     "ntfs: hdr/1: record 0: attribute 0x80: runlist byte 0: cluster outside "
+                     "the volume");
     free(im.data);
 }
 
@@ -412,12 +362,12 @@ static void test_ntfs_bad_record_fixup_or_length_is_corrupt(void **state)
     size_t hello = rec_at(&im, fact_rec("main", "hello.txt"));
     /* 1. A torn write: the second stride's last word is not the sequence number. */
     im.data[hello + 1022] ^= 0x55;
-    expect_damage(&im, "hdf1", "hello.txt", ERR_CORRUPT,
-                  ": fixup mismatch in stride 1");
+    ic_expect_damage(&im, 512, "hdf1", "hello.txt", ERR_CORRUPT,
+                     ": fixup mismatch in stride 1");
     /* 2. An attribute whose length runs past the record. */
     memcpy(im.data, orig, im.bytes);
     put_le32(im.data, attr_at(&im, hello, 0x30) + 4, 0x1000);
-    expect_damage(&im, "hdf2", "hello.txt", ERR_CORRUPT, ": length runs past the record");
+    ic_expect_damage(&im, 512, "hdf2", "hello.txt", ERR_CORRUPT, ": length runs past the record");
     /* The folder still lists, without the damaged entry. */
     ic_vol_open(&c, &im, 512, "hdf3");
     assert_int_equal(vfs_list("/hdf3/1", ic_collect, &ns), 0);

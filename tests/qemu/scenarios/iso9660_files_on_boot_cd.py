@@ -14,7 +14,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from fs_check import check_hashes, check_listings, check_write_refused  # noqa: E402
+from fs_check import check_df, check_hashes, check_listings, check_write_refused  # noqa: E402
+from images import write_tree  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 KERNEL = os.path.join(REPO, "build", "test", "kernel.elf")
@@ -38,11 +39,7 @@ def make_iso(tmp):
     }
     for i in range(40):
         files["many/entry %02d.txt" % i] = b"%d\n" % i
-    for rel, data in files.items():
-        path = os.path.join(src, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data)
+    write_tree(src, files)
     iso = os.path.join(tmp, "cd.iso")
     p = subprocess.run(["xorriso", "-no_rc", "-report_about", "FAILURE", "-outdev", iso,
                         "-volid", "SPINDLECD", "-rockridge", "on", "-joliet", "on",
@@ -71,6 +68,6 @@ def run(vm, ctx):
     want = hashlib.sha256(FILES["Hello.txt"]).hexdigest()
     out = vm.cmd("hash /cd9/1/HELLO.TXT")
     assert len(out) == 1 and out[0].startswith(want), "hash HELLO.TXT: %r" % out
-    out = vm.cmd("df")
-    assert any(ln.startswith("/cd9/1 iso9660 ") and "free=0" in ln for ln in out), "df: %r" % out
+    line = check_df(vm, "/cd9/1", "iso9660")
+    assert line.split()[-1] == "free=0", "df: %r" % line
     check_write_refused(vm, "/cd9/1")
