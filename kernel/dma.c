@@ -47,3 +47,9 @@ void dma_free(struct dma_buf *b)
     pmm_free_pages(b->phys, b->bytes / PMM_PAGE_BYTES); /* logs a bad buffer */
     memset(b, 0, sizeof(*b));
 }
+
+bool dma_can_direct(const void *buf, size_t bytes)
+{
+    uintptr_t a = (uintptr_t)buf;
+    return a != 0 && (uint64_t)a + bytes <= pmm_map_top();
+}

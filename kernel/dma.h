@@ -33,4 +33,11 @@ int dma_alloc(size_t bytes, size_t align, uint64_t max_phys, struct dma_buf *out
  * buffer is a no-op. */
 void dma_free(struct dma_buf *b);
 
+/* True if a 32-bit bus master can use [buf, buf + bytes) in place, with its
+ * CPU address as bus address: RAM below pmm_map_top() (kernel/mm/pmm.h) is
+ * identity-mapped, so such a range is physically contiguous. False for NULL.
+ * Alignment a descriptor format needs is the caller's check. Otherwise the
+ * driver copies through a dma_alloc() bounce buffer. Context: any. */
+bool dma_can_direct(const void *buf, size_t bytes);
+
 #endif

@@ -16,7 +16,6 @@
 #include "kernel/klog.h"
 #include "kernel/lib/endian.h"
 #include "kernel/lib/kstring.h"
-#include "kernel/mm/pmm.h"
 #include "kernel/time.h"
 
 #define POLL_SPIN_ROUNDS 50     /* 10 us each before falling back to 1 ms sleeps */
@@ -65,11 +64,9 @@ static int wait_reg(struct ahci_port *p, enum ahci_port_reg reg, uint32_t mask, 
 
 bool ahci_can_dma_direct(const struct ahci_port *p, const void *buf, uint32_t bytes)
 {
-    uintptr_t a = (uintptr_t)buf;
     (void)p;
-    /* RAM below pmm_map_top() is identity-mapped (kernel/mm/pmm.h), so the
-     * range is physically contiguous; PRD bases must be word aligned. */
-    return (a & 1) == 0 && a != 0 && (uint64_t)a + bytes <= pmm_map_top();
+    /* PRD bases must be word aligned (dma_can_direct() checks the rest). */
+    return ((uintptr_t)buf & 1) == 0 && dma_can_direct(buf, bytes);
 }
 
 /* ---- engine ------------------------------------------------------------------------------ */

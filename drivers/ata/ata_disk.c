@@ -22,7 +22,6 @@
 #include "kernel/klog.h"
 #include "kernel/lib/format.h"
 #include "kernel/lib/kstring.h"
-#include "kernel/mm/pmm.h"
 
 const char *ata_mode_name(const struct ata_device *dev, char *buf, size_t len)
 {
@@ -37,12 +36,10 @@ const char *ata_mode_name(const struct ata_device *dev, char *buf, size_t len)
     return buf;
 }
 
-/* RAM is identity-mapped below pmm_map_top() (kernel/mm/pmm.h), so the
- * range is physically contiguous; the PRD format wants an even address. */
+/* The PRD format wants an even address (dma_can_direct() checks the rest). */
 bool ata_can_dma_direct(const void *buf, uint32_t bytes)
 {
-    uintptr_t a = (uintptr_t)buf;
-    return (a & 1) == 0 && a != 0 && (uint64_t)a + bytes <= pmm_map_top();
+    return ((uintptr_t)buf & 1) == 0 && dma_can_direct(buf, bytes);
 }
 
 int ata_disk_set_multiple_locked(struct ata_device *dev)

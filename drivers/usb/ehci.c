@@ -100,14 +100,7 @@ static void op_write(struct ehci *e, unsigned reg, uint32_t v)
 static int op_wait(struct ehci *e, unsigned reg, uint32_t mask, uint32_t want,
                    uint32_t timeout_ms)
 {
-    uint64_t end = time_ms() + timeout_ms;
-    for (;;) {
-        if ((op_read(e, reg) & mask) == want)
-            return 0;
-        if (time_ms() >= end)
-            return ERR_TIMEOUT;
-        sleep_ms(1);
-    }
+    return usb_hcd_wait_reg(e->op + reg, mask, want, timeout_ms);
 }
 
 /* Status bits seen since the last take: from the IRQ handler, or read and
@@ -436,7 +429,7 @@ static int ehci_bulk(struct usb_hc *hc, struct usb_pipe *pipe, void *data, uint3
     mutex_lock(&e->lock);
     /* 1. Direct DMA into the caller's buffer when reachable, else bounce in
      *    pieces; each piece is one chain; a short piece ends the transfer. */
-    bool direct = usb_hcd_can_dma_direct(data, bytes);
+    bool direct = dma_can_direct(data, bytes);
     do {
         uint8_t *ptr = (uint8_t *)data + done;
         uint32_t want = bytes - done, covered, got = 0;

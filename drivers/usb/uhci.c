@@ -259,7 +259,7 @@ static int uhci_bulk(struct usb_hc *hc, struct usb_pipe *p, void *data, uint32_t
     *moved = 0;
     *stalled = false;
     mutex_lock(&u->lock);
-    bool direct = usb_hcd_can_dma_direct(data, bytes);
+    bool direct = dma_can_direct(data, bytes);
     /* 1. Pieces of at most one pool of packets (or the bounce buffer). */
     do {
         uint8_t *ptr = (uint8_t *)data + done;

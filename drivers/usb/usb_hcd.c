@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
 /* Helpers shared by the host controller drivers: the common pipe fields,
  * the full-speed software pipe, the PCI class binding, the first probe
- * steps, the DMA reach test and the completion-wait step. Contract in
+ * steps, the register handshake poll and the completion-wait step. Contract in
  * usb_hcd.h. No state of its own. */
 #include "drivers/usb/usb_hcd.h"
 #include "drivers/usb/defs.h"
 #include "kernel/err.h"
+#include "kernel/hwio.h"
 #include "kernel/klog.h"
 #include "kernel/kmem.h"
 #include "kernel/lib/format.h"
 #include "kernel/mm/paging.h"
-#include "kernel/mm/pmm.h"
 #include "kernel/time.h"
 
 /* Full speed allows 64-byte bulk and control packets at most (USB 2.0 §5.8.3). */
@@ -120,10 +120,16 @@ int usb_hcd_map_mem_bar(struct pci_device *pdev, const struct pci_bar *bar, cons
     return 0;
 }
 
-bool usb_hcd_can_dma_direct(const void *buf, uint32_t bytes)
+int usb_hcd_wait_reg(volatile uint8_t *reg, uint32_t mask, uint32_t want, uint32_t timeout_ms)
 {
-    uintptr_t a = (uintptr_t)buf;
-    return a != 0 && (uint64_t)a + bytes <= pmm_map_top();
+    uint64_t end = time_ms() + timeout_ms;
+
+    while ((mmio_read32(reg) & mask) != want) {
+        if (time_ms() >= end)
+            return ERR_TIMEOUT;
+        sleep_ms(1);
+    }
+    return 0;
 }
 
 void usb_hcd_wait_event(struct semaphore *done, bool has_irq, uint32_t ms)

@@ -4,7 +4,7 @@
  * every pipe starts with (struct usb_pipe, filled by usb_pipe_init()), the
  * software-only full-speed pipe of UHCI and OHCI, binding a PCI class with
  * a probe, the probe's first steps (room, name, register BAR, INTx), the
- * DMA reach test, and the "sleep on the completion semaphore, re-check at
+ * register handshake poll, and the "sleep on the completion semaphore, re-check at
  * least every USB_HCD_WAIT_SLICE_MS, give up at the deadline" step of
  * every transfer wait. Register access, schedules and
  * error recovery stay in each driver: they differ per controller.
@@ -92,10 +92,11 @@ int usb_hcd_check_room(const struct pci_device *pdev, const char *drv, unsigned 
 int usb_hcd_map_mem_bar(struct pci_device *pdev, const struct pci_bar *bar, const char *drv,
                         uint64_t min_bytes, void **regs);
 
-/* True if a controller with 32-bit DMA can reach [buf, buf + bytes)
- * directly: RAM is identity-mapped below pmm_map_top() (kernel/mm/pmm.h).
- * Otherwise the HCD copies through its bounce buffer. Context: any. */
-bool usb_hcd_can_dma_direct(const void *buf, uint32_t bytes);
+/* Poll the 32-bit register at `reg` about every millisecond until
+ * (value & mask) == want, for at most timeout_ms: the register handshakes
+ * of controller reset, halt and port reset. Returns 0 or ERR_TIMEOUT.
+ * Context: thread (sleeps). */
+int usb_hcd_wait_reg(volatile uint8_t *reg, uint32_t mask, uint32_t want, uint32_t timeout_ms);
 
 /* Sleep until the controller's interrupt ups `done` or `ms` pass; with no
  * IRQ (`has_irq` false) sleep 1 ms instead. Context: thread. */

@@ -151,13 +151,7 @@ static void wr64(volatile uint8_t *base, unsigned off, uint64_t v)
 static int wait_reg(volatile uint8_t *base, unsigned off, uint32_t mask, uint32_t want,
                     uint32_t timeout_ms)
 {
-    uint64_t end = time_ms() + timeout_ms;
-    while ((rd32(base, off) & mask) != want) {
-        if (time_ms() >= end)
-            return ERR_TIMEOUT;
-        sleep_ms(1);
-    }
-    return 0;
+    return usb_hcd_wait_reg(base + off, mask, want, timeout_ms);
 }
 
 static bool xhci_irq(void *ctx)
@@ -424,7 +418,7 @@ static int xhci_bulk(struct usb_hc *hc, struct usb_pipe *pipe, void *data, uint3
     *moved = 0;
     *stalled = false;
     mutex_lock(&x->lock);
-    bool direct = usb_hcd_can_dma_direct(data, bytes);
+    bool direct = dma_can_direct(data, bytes);
     do {
         /* 1. One TD of Normal TRBs, split at 64 KiB boundaries. */
         uint8_t *ptr = (uint8_t *)data + done;
@@ -906,21 +900,14 @@ static int xhci_probe(struct pci_device *pdev)
     void *regs;
     int rc;
 
-    /* 1. Room, a memory BAR, decoding and bus mastering on, registers mapped. */
-    if (xhci_state.count >= XHCI_MAX_CONTROLLERS)
-        return ERR_NOSPC;
-    if ((bar->kind != PCI_BAR_MEM32 && bar->kind != PCI_BAR_MEM64) || !bar->base ||
-        bar->size_bytes < 0x1000 || bar->base + bar->size_bytes > 0x100000000ull) {
-        pr_warn("xhci: %02x:%02x.%x: no usable register BAR (%s, base 0x%llx)", pdev->bus,
-                pdev->dev, pdev->func, pci_bar_kind_name(bar->kind),
-                (unsigned long long)bar->base);
-        return ERR_NODEV;
-    }
-    rc = mmio_map(bar->base, (size_t)bar->size_bytes, &regs);
+    /* 1. Room, a memory BAR (mmio_map refuses one above 4 GiB), decoding
+     *    and bus mastering on, registers mapped. */
+    rc = usb_hcd_check_room(pdev, "xhci", xhci_state.count, XHCI_MAX_CONTROLLERS);
     if (rc)
         return rc;
-    pci_enable_mem(pdev);
-    pci_enable_bus_master(pdev);
+    rc = usb_hcd_map_mem_bar(pdev, bar, "xhci", 0x1000, &regs);
+    if (rc)
+        return rc;
     x = kzalloc(sizeof(*x));
     if (!x)
         return ERR_NOMEM;
