@@ -8,8 +8,8 @@
  * whole-sector cache requests of at most FS_BYTES_RUN_MAX_BYTES and goes
  * through the caller's bounce buffer for partial sectors. It does not
  * write, and it keeps no state: the volume's lock serialises the bounce
- * buffer. fs_bytes_data_class() maps the VFS read flags onto the cache
- * class of file data. */
+ * buffer. fs_bytes_data_class() maps the VFS I/O flags onto the cache
+ * class of file data (every file system's reads, and FAT's writes). */
 #ifndef FS_FS_BYTES_H
 #define FS_FS_BYTES_H
 
@@ -44,7 +44,7 @@ struct fs_bytes {
 int fs_bytes_read(const struct fs_bytes *src, uint64_t pos, void *buf, uint32_t len,
                   enum cache_class cls);
 
-/* The cache class for file data read with VFS flags `vfs_flags`
+/* The cache class for file data read or written with VFS flags `vfs_flags`
  * (enum vfs_io_flag bits): CACHE_DIRECT with VFS_IO_NOCACHE, else CACHE_APP. */
 static inline enum cache_class fs_bytes_data_class(unsigned vfs_flags)
 {

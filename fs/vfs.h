@@ -59,8 +59,6 @@ struct vfs_statfs {
  * returned by the lister. Must not call back into the same file system. */
 typedef int (*vfs_list_fn)(const struct vfs_info *entry, void *ctx);
 
-/* What a file system provides; `fs` is its mounted instance and `path` is
- * relative to the partition root, '/'-separated ("" = the root). */
 /* Flags of vfs_read_file_ex / vfs_write_file_ex (and the read/write ops). */
 enum vfs_io_flag {
     /* The data is cached elsewhere: a virtual disk's image file, whose
@@ -70,6 +68,8 @@ enum vfs_io_flag {
     VFS_IO_NOCACHE = 1u << 0,
 };
 
+/* What a file system provides; `fs` is its mounted instance and `path` is
+ * relative to the partition root, '/'-separated ("" = the root). */
 struct vfs_fs_ops {
     /* flags: enum vfs_io_flag bits (file systems without a cache may ignore them). */
     int (*read)(void *fs, const char *path, uint64_t offset, void *buf, uint32_t len,

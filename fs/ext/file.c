@@ -15,6 +15,7 @@
  * Locking: takes v->lock; a list callback runs with it held. */
 #include "fs/ext/ext_priv.h"
 #include "fs/fs_bytes.h"
+#include "fs/fs_ro.h"
 #include "kernel/err.h"
 #include "kernel/klog.h"
 #include "kernel/kmem.h"
@@ -121,32 +122,8 @@ static int ext_op_get_info(void *fs, const char *path, struct vfs_info *out)
     if (rc)
         return rc;
     ext_inode_info(&in, out);
-    /* The name as the path gave it (names match exactly). */
-    const char *name = path, *slash;
-    size_t len = strlen(path);
-    while (len > 0 && path[len - 1] == '/')
-        len--;
-    for (slash = path; slash < path + len; slash++) {
-        if (*slash == '/')
-            name = slash + 1;
-    }
-    size_t n = MIN((size_t)(path + len - name), sizeof(out->name) - 1);
-    memcpy(out->name, name, n);
-    out->name[n] = '\0';
+    fs_ro_name_from_path(path, out->name, sizeof(out->name)); /* names match exactly */
     return 0;
-}
-
-/* Copy a label into cap bytes, cutting only at a UTF-8 character start. */
-static void ext_label_copy(char *out, size_t cap, const char *label)
-{
-    size_t n = strlen(label);
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && ((uint8_t)label[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(out, label, n);
-    out[n] = '\0';
 }
 
 static int ext_op_statfs(void *fs, struct vfs_statfs *out)
@@ -156,82 +133,22 @@ static int ext_op_statfs(void *fs, struct vfs_statfs *out)
     kstrlcpy(out->fs_name, v->sb.fs_name, sizeof(out->fs_name));
     out->total_bytes = v->sb.blocks_count * v->sb.block_bytes;
     out->free_bytes = v->sb.free_blocks * v->sb.block_bytes;
-    ext_label_copy(out->label, sizeof(out->label), v->sb.label);
+    fs_ro_label_copy(out->label, sizeof(out->label), v->sb.label);
     return 0;
-}
-
-/* ---- everything that would write ----------------------------------------------------------- */
-
-static int ext_op_create(void *fs, const char *path, const void *buf, uint32_t len,
-                         uint32_t *done)
-{
-    (void)fs, (void)path, (void)buf, (void)len;
-    *done = 0;
-    return ERR_ROFS;
-}
-
-static int ext_op_write(void *fs, const char *path, uint64_t off, const void *buf, uint32_t len,
-                        unsigned flags, uint32_t *done)
-{
-    (void)fs, (void)path, (void)off, (void)buf, (void)len, (void)flags;
-    *done = 0;
-    return ERR_ROFS;
-}
-
-static int ext_op_set_end(void *fs, const char *path, uint64_t size)
-{
-    (void)fs, (void)path, (void)size;
-    return ERR_ROFS;
-}
-
-static int ext_op_set_info(void *fs, const char *path, const struct vfs_info *in)
-{
-    (void)fs, (void)path, (void)in;
-    return ERR_ROFS;
-}
-
-static int ext_op_remove(void *fs, const char *path)
-{
-    (void)fs, (void)path;
-    return ERR_ROFS;
-}
-
-static int ext_op_mkdir(void *fs, const char *path)
-{
-    (void)fs, (void)path;
-    return ERR_ROFS;
-}
-
-static int ext_op_rename(void *fs, const char *from, const char *to)
-{
-    (void)fs, (void)from, (void)to;
-    return ERR_ROFS;
-}
-
-static int ext_op_set_label(void *fs, const char *label)
-{
-    (void)fs, (void)label;
-    return ERR_ROFS;
-}
-
-static int ext_op_sync(void *fs)
-{
-    (void)fs;
-    return 0; /* nothing is ever dirty */
 }
 
 const struct vfs_fs_ops ext_vfs_ops = {
     .read = ext_op_read,
     .list = ext_op_list,
-    .create = ext_op_create,
-    .write = ext_op_write,
-    .set_end = ext_op_set_end,
+    .create = fs_ro_create,
+    .write = fs_ro_write,
+    .set_end = fs_ro_set_end,
     .get_info = ext_op_get_info,
-    .set_info = ext_op_set_info,
-    .remove = ext_op_remove,
-    .mkdir = ext_op_mkdir,
-    .rename = ext_op_rename,
+    .set_info = fs_ro_set_info,
+    .remove = fs_ro_remove,
+    .mkdir = fs_ro_mkdir,
+    .rename = fs_ro_rename,
     .statfs = ext_op_statfs,
-    .set_label = ext_op_set_label,
-    .sync = ext_op_sync,
+    .set_label = fs_ro_set_label,
+    .sync = fs_ro_sync,
 };

@@ -12,6 +12,7 @@
  * that covers unwritten clusters.
  * Locking: takes v->lock; a list callback runs with it held. */
 #include "fs/fat/fat_priv.h"
+#include "fs/fs_bytes.h"
 #include "kernel/err.h"
 #include "kernel/klog.h"
 #include "kernel/kmem.h"
@@ -357,7 +358,7 @@ static int fat_op_read(void *fs, const char *path, uint64_t off, void *buf, uint
     }
     uint32_t n = (uint32_t)MIN((uint64_t)len, size - off);
     rc = fat_chain_io(v, fat_ent_cluster(v, f->raw), (uint32_t)off, buf, n, false,
-                      (flags & VFS_IO_NOCACHE) ? CACHE_DIRECT : CACHE_APP);
+                      fs_bytes_data_class(flags));
     if (rc == 0 && off + n == size)
         rc = fat_check_chain_end(v, fat_ent_cluster(v, f->raw), size);
     if (rc == 0) {
@@ -493,8 +494,7 @@ static int fat_op_write(void *fs, const char *path, uint64_t off, const void *bu
     if (rc == 0 && fat_found_is_dir(f))
         rc = ERR_ISDIR;
     if (rc == 0)
-        rc = fat_write_locked(v, f, off, buf, len,
-                              (flags & VFS_IO_NOCACHE) ? CACHE_DIRECT : CACHE_APP, done);
+        rc = fat_write_locked(v, f, off, buf, len, fs_bytes_data_class(flags), done);
     rc = fat_change_end(v, rc);
 out_free:
     kfree(f);

@@ -12,6 +12,7 @@
  * Locking: takes v->lock; a list callback runs with it held. */
 #include "fs/iso9660/iso_priv.h"
 #include "fs/fs_bytes.h"
+#include "fs/fs_ro.h"
 #include "kernel/err.h"
 #include "kernel/klog.h"
 #include "kernel/kmem.h"
@@ -167,71 +168,17 @@ static int iso_op_statfs(void *fs, struct vfs_statfs *out)
     return 0;
 }
 
-/* ---- everything that would write ----------------------------------------------------------- */
-
-static int iso_op_create(void *fs, const char *path, const void *buf, uint32_t len,
-                         uint32_t *done)
-{
-    (void)fs, (void)path, (void)buf, (void)len;
-    *done = 0;
-    return ERR_ROFS;
-}
-
-static int iso_op_write(void *fs, const char *path, uint64_t off, const void *buf, uint32_t len,
-                        unsigned flags, uint32_t *done)
-{
-    (void)fs, (void)path, (void)off, (void)buf, (void)len, (void)flags;
-    *done = 0;
-    return ERR_ROFS;
-}
-
-static int iso_op_set_end(void *fs, const char *path, uint64_t size)
-{
-    (void)fs, (void)path, (void)size;
-    return ERR_ROFS;
-}
-
-static int iso_op_set_info(void *fs, const char *path, const struct vfs_info *in)
-{
-    (void)fs, (void)path, (void)in;
-    return ERR_ROFS;
-}
-
-static int iso_op_remove(void *fs, const char *path)
-{
-    (void)fs, (void)path;
-    return ERR_ROFS;
-}
-
-static int iso_op_mkdir(void *fs, const char *path)
-{
-    (void)fs, (void)path;
-    return ERR_ROFS;
-}
-
-static int iso_op_rename(void *fs, const char *from, const char *to)
-{
-    (void)fs, (void)from, (void)to;
-    return ERR_ROFS;
-}
-
-static int iso_op_sync(void *fs)
-{
-    (void)fs;
-    return 0; /* nothing is ever dirty */
-}
-
 const struct vfs_fs_ops iso_vfs_ops = {
     .read = iso_op_read,
     .list = iso_op_list,
-    .create = iso_op_create,
-    .write = iso_op_write,
-    .set_end = iso_op_set_end,
+    .create = fs_ro_create,
+    .write = fs_ro_write,
+    .set_end = fs_ro_set_end,
     .get_info = iso_op_get_info,
-    .set_info = iso_op_set_info,
-    .remove = iso_op_remove,
-    .mkdir = iso_op_mkdir,
-    .rename = iso_op_rename,
+    .set_info = fs_ro_set_info,
+    .remove = fs_ro_remove,
+    .mkdir = fs_ro_mkdir,
+    .rename = fs_ro_rename,
     .statfs = iso_op_statfs,
-    .sync = iso_op_sync,
+    .sync = fs_ro_sync,
 };

@@ -14,6 +14,7 @@
  * ignore case).
  * Locking: takes v->lock; a list callback runs with it held. */
 #include "fs/fs_bytes.h"
+#include "fs/fs_ro.h"
 #include "fs/ntfs/ntfs_priv.h"
 #include "kernel/err.h"
 #include "kernel/klog.h"
@@ -149,18 +150,7 @@ static int ntfs_op_get_info(void *fs, const char *path, struct vfs_info *out)
     mutex_unlock(&v->lock);
     if (rc)
         return rc;
-    /* The name as the path spelt it. */
-    const char *name = path;
-    size_t len = strlen(path);
-    while (len > 0 && path[len - 1] == '/')
-        len--;
-    for (const char *s = path; s < path + len; s++) {
-        if (*s == '/')
-            name = s + 1;
-    }
-    size_t n = MIN((size_t)(path + len - name), sizeof(out->name) - 1);
-    memcpy(out->name, name, n);
-    out->name[n] = '\0';
+    fs_ro_name_from_path(path, out->name, sizeof(out->name)); /* as the path spelt it */
     return 0;
 }
 
@@ -171,90 +161,22 @@ static int ntfs_op_statfs(void *fs, struct vfs_statfs *out)
     kstrlcpy(out->fs_name, "ntfs", sizeof(out->fs_name));
     out->total_bytes = v->b.total_clusters * v->b.cluster_bytes;
     out->free_bytes = v->free_clusters * v->b.cluster_bytes;
-    /* The label, cut at a UTF-8 character start. */
-    size_t n = strlen(v->label);
-    if (n >= sizeof(out->label)) {
-        n = sizeof(out->label) - 1;
-        while (n > 0 && ((uint8_t)v->label[n] & 0xC0) == 0x80)
-            n--;
-    }
-    memcpy(out->label, v->label, n);
-    out->label[n] = '\0';
+    fs_ro_label_copy(out->label, sizeof(out->label), v->label);
     return 0;
-}
-
-/* ---- everything that would write ----------------------------------------------------------- */
-
-static int ntfs_op_create(void *fs, const char *path, const void *buf, uint32_t len,
-                          uint32_t *done)
-{
-    (void)fs, (void)path, (void)buf, (void)len;
-    *done = 0;
-    return ERR_ROFS;
-}
-
-static int ntfs_op_write(void *fs, const char *path, uint64_t off, const void *buf,
-                         uint32_t len, unsigned flags, uint32_t *done)
-{
-    (void)fs, (void)path, (void)off, (void)buf, (void)len, (void)flags;
-    *done = 0;
-    return ERR_ROFS;
-}
-
-static int ntfs_op_set_end(void *fs, const char *path, uint64_t size)
-{
-    (void)fs, (void)path, (void)size;
-    return ERR_ROFS;
-}
-
-static int ntfs_op_set_info(void *fs, const char *path, const struct vfs_info *in)
-{
-    (void)fs, (void)path, (void)in;
-    return ERR_ROFS;
-}
-
-static int ntfs_op_remove(void *fs, const char *path)
-{
-    (void)fs, (void)path;
-    return ERR_ROFS;
-}
-
-static int ntfs_op_mkdir(void *fs, const char *path)
-{
-    (void)fs, (void)path;
-    return ERR_ROFS;
-}
-
-static int ntfs_op_rename(void *fs, const char *from, const char *to)
-{
-    (void)fs, (void)from, (void)to;
-    return ERR_ROFS;
-}
-
-static int ntfs_op_set_label(void *fs, const char *label)
-{
-    (void)fs, (void)label;
-    return ERR_ROFS;
-}
-
-static int ntfs_op_sync(void *fs)
-{
-    (void)fs;
-    return 0; /* nothing is ever dirty */
 }
 
 const struct vfs_fs_ops ntfs_vfs_ops = {
     .read = ntfs_op_read,
     .list = ntfs_op_list,
-    .create = ntfs_op_create,
-    .write = ntfs_op_write,
-    .set_end = ntfs_op_set_end,
+    .create = fs_ro_create,
+    .write = fs_ro_write,
+    .set_end = fs_ro_set_end,
     .get_info = ntfs_op_get_info,
-    .set_info = ntfs_op_set_info,
-    .remove = ntfs_op_remove,
-    .mkdir = ntfs_op_mkdir,
-    .rename = ntfs_op_rename,
+    .set_info = fs_ro_set_info,
+    .remove = fs_ro_remove,
+    .mkdir = fs_ro_mkdir,
+    .rename = fs_ro_rename,
     .statfs = ntfs_op_statfs,
-    .set_label = ntfs_op_set_label,
-    .sync = ntfs_op_sync,
+    .set_label = fs_ro_set_label,
+    .sync = fs_ro_sync,
 };
