@@ -186,11 +186,15 @@ int ext_dir_walk(struct ext_vol *v, const struct ext_inode *dir, ext_dir_fn fn, 
             off += MIN(run.count, (uint64_t)EXT_DIR_MAX_BYTES) * bs;
             continue;
         }
-        uint32_t n = (uint32_t)MIN((uint64_t)bs, dir->size - off);
-        rc = ext_read_bytes(v, run.pblk * bs, blk, n, CACHE_SYS);
-        if (rc == 0)
-            rc = ext_dir_region(v, dir, blk, n, off, fn, ctx, d);
-        off += bs;
+        /* 4. Every block of the run, mapped once (the run is a copy, so a
+         *    callback's own lookups may reuse the mapping scratch). */
+        for (uint64_t i = 0; i < run.count && off < dir->size && rc == 0; i++) {
+            uint32_t n = (uint32_t)MIN((uint64_t)bs, dir->size - off);
+            rc = ext_read_bytes(v, (run.pblk + i) * bs, blk, n, CACHE_SYS);
+            if (rc == 0)
+                rc = ext_dir_region(v, dir, blk, n, off, fn, ctx, d);
+            off += bs;
+        }
     }
 out_free:
     kfree(blk);

@@ -281,9 +281,11 @@ typedef int (*ntfs_run_fn)(uint64_t vcn, const struct ntfs_run *r, void *ctx);
  * volume or past a->highest_vcn, or pairs that stop before it. */
 int ntfs_runs_walk(const struct ntfs_vol *v, const struct ntfs_attr *a, uint64_t no,
                    ntfs_run_fn fn, void *ctx);
-/* The run of extent `a` holding `vcn` (a->lowest_vcn <= vcn <= highest). */
-int ntfs_runs_find(const struct ntfs_vol *v, const struct ntfs_attr *a, uint64_t no,
-                   uint64_t vcn, struct ntfs_run *out);
+/* As ntfs_runs_walk, from `vcn` on: fn sees the run holding vcn cut to
+ * start there, then each later run of the extent. ERR_CORRUPT (logged) as
+ * ntfs_runs_walk, or when vcn is outside lowest..highest of `a`. */
+int ntfs_runs_from(const struct ntfs_vol *v, const struct ntfs_attr *a, uint64_t no,
+                   uint64_t vcn, ntfs_run_fn fn, void *ctx);
 
 /* ---- inode.c -------------------------------------------------------------------------------- */
 

@@ -74,29 +74,32 @@ int ntfs_runs_walk(const struct ntfs_vol *v, const struct ntfs_attr *a, uint64_t
     return 0;
 }
 
-struct ntfs_runs_want {
-    uint64_t vcn;
-    struct ntfs_run *out;
+struct ntfs_runs_from {
+    uint64_t vcn;               /* the first vcn the caller wants */
+    ntfs_run_fn fn;
+    void *ctx;
 };
 
-static int ntfs_runs_find_cb(uint64_t vcn, const struct ntfs_run *r, void *ctx)
+/* Skip the runs before f->vcn and cut the one holding it to start there. */
+static int ntfs_runs_from_cb(uint64_t vcn, const struct ntfs_run *r, void *ctx)
 {
-    struct ntfs_runs_want *w = ctx;
-    if (w->vcn - vcn >= r->count) /* runs come in vcn order: w->vcn >= vcn */
+    struct ntfs_runs_from *f = ctx;
+    if (vcn >= f->vcn)
+        return f->fn(vcn, r, f->ctx);
+    uint64_t skip = f->vcn - vcn;
+    if (skip >= r->count) /* runs come in vcn order: a later one may hold it */
         return 0;
-    uint64_t skip = w->vcn - vcn;
-    w->out->sparse = r->sparse;
-    w->out->lcn = r->sparse ? 0 : r->lcn + skip;
-    w->out->count = r->count - skip;
-    return 1;
+    struct ntfs_run cut = { .lcn = r->sparse ? 0 : r->lcn + skip, .count = r->count - skip,
+                            .sparse = r->sparse };
+    return f->fn(f->vcn, &cut, f->ctx);
 }
 
-int ntfs_runs_find(const struct ntfs_vol *v, const struct ntfs_attr *a, uint64_t no,
-                   uint64_t vcn, struct ntfs_run *out)
+int ntfs_runs_from(const struct ntfs_vol *v, const struct ntfs_attr *a, uint64_t no,
+                   uint64_t vcn, ntfs_run_fn fn, void *ctx)
 {
-    struct ntfs_runs_want w = { vcn, out };
+    struct ntfs_runs_from f = { vcn, fn, ctx };
     if (vcn < a->lowest_vcn || vcn > a->highest_vcn)
         return ntfs_runs_bad(v, no, a->type, 0, "vcn outside the extent");
-    int rc = ntfs_runs_walk(v, a, no, ntfs_runs_find_cb, &w);
-    return rc == 1 ? 0 : (rc ? rc : ntfs_runs_bad(v, no, a->type, 0, "vcn not mapped"));
+    /* The walk covers lowest..highest or fails, so fn sees vcn first. */
+    return ntfs_runs_walk(v, a, no, ntfs_runs_from_cb, &f);
 }

@@ -6,7 +6,7 @@
  * Mapping a vcn takes the last extent that starts at or before it, loads
  * that record into v->ext_rec when it is not the base record, and decodes
  * the extent's runs (runs.c). Nothing is cached between calls: a read
- * walks the runs of one extent per run it crosses.
+ * decodes the runs of each extent it crosses once.
  * Policy (STYLE §5), one log line each: an attribute list entry that runs
  * past the list, an extent record that belongs to another file or lacks
  * the extent the list promised, or a first extent that is not at vcn 0:
@@ -193,20 +193,40 @@ int ntfs_stream_extent(struct ntfs_vol *v, const struct ntfs_stream *s, uint64_t
     return rc;
 }
 
-/* The run holding vcn of non-resident stream s. */
-static int ntfs_stream_map(struct ntfs_vol *v, const struct ntfs_stream *s, uint64_t vcn,
-                           struct ntfs_run *out)
+/* One read of a non-resident stream, handed from run to run of an extent. */
+struct ntfs_read_ctx {
+    struct ntfs_vol *v;
+    uint64_t off;               /* next byte of the stream to read */
+    uint8_t *p;                 /* where it goes */
+    uint32_t len;               /* bytes still wanted, all below the initialized size */
+    enum cache_class cls;
+};
+
+/* Run r from vcn on (vcn is the first cluster of c->off or after it): its
+ * part of the request. Returns 1 when nothing more is wanted. */
+static int ntfs_stream_read_run(uint64_t vcn, const struct ntfs_run *r, void *ctx)
 {
-    struct ntfs_attr a;
-    uint64_t rec_no;
-    int rc = ntfs_stream_extent(v, s, vcn, &a, &rec_no);
-    return rc ? rc : ntfs_runs_find(v, &a, rec_no, vcn, out);
+    struct ntfs_read_ctx *c = ctx;
+    uint32_t shift = c->v->b.cluster_shift;
+    uint64_t within = c->off - (vcn << shift);
+    uint32_t k = (uint32_t)MIN((uint64_t)c->len, (r->count << shift) - within);
+    int rc = 0;
+    if (r->sparse)
+        memset(c->p, 0, k);
+    else
+        rc = ntfs_read_bytes(c->v, (r->lcn << shift) + within, c->p, k, c->cls);
+    if (rc)
+        return rc;
+    c->off += k;
+    c->p += k;
+    c->len -= k;
+    return c->len == 0;
 }
 
 int ntfs_stream_read(struct ntfs_vol *v, const struct ntfs_stream *s, uint64_t off, void *buf,
                      uint32_t len, enum cache_class cls)
 {
-    uint32_t shift = v->b.cluster_shift, cmask = v->b.cluster_bytes - 1;
+    uint32_t shift = v->b.cluster_shift;
     uint8_t *p = buf;
 
     /* 1. Data we cannot decode (resident values are never compressed). */
@@ -223,24 +243,24 @@ int ntfs_stream_read(struct ntfs_vol *v, const struct ntfs_stream *s, uint64_t o
         memcpy(p, s->value + off, len);
         return 0;
     }
-    /* 3. Run by run; past the initialized size, zeros. */
+    /* 3. Extent by extent, decoding each extent's runs once (the first
+     *    call reads at least one byte: the extent maps off's cluster);
+     *    past the initialized size, zeros. */
     while (len > 0) {
         if (off >= s->init_size) {
             memset(p, 0, len);
             return 0;
         }
-        struct ntfs_run r;
-        int rc = ntfs_stream_map(v, s, off >> shift, &r);
-        if (rc)
+        struct ntfs_read_ctx c = { v, off, p, (uint32_t)MIN((uint64_t)len, s->init_size - off),
+                                   cls };
+        struct ntfs_attr a;
+        uint64_t rec_no;
+        int rc = ntfs_stream_extent(v, s, off >> shift, &a, &rec_no);
+        if (rc == 0)
+            rc = ntfs_runs_from(v, &a, rec_no, off >> shift, ntfs_stream_read_run, &c);
+        if (rc < 0)
             return rc;
-        uint64_t avail = (r.count << shift) - (off & cmask);
-        uint32_t k = (uint32_t)MIN(MIN((uint64_t)len, avail), s->init_size - off);
-        if (r.sparse)
-            memset(p, 0, k);
-        else
-            rc = ntfs_read_bytes(v, (r.lcn << shift) + (off & cmask), p, k, cls);
-        if (rc)
-            return rc;
+        uint32_t k = (uint32_t)(c.off - off);
         off += k;
         p += k;
         len -= k;
